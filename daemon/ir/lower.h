@@ -1,0 +1,17 @@
+// Lowering: projection -> ruleset IR. Pure and total: every valid projection
+// lowers; nothing here can fail or read anything but its argument.
+//
+// Shape (see docs/classification.md): base chains input/forward/output with the
+// baseline rules, then one `meta l4proto . th dport vmap @<dir>_svc` lookup that
+// jumps to one chain per disjoint (protocol, port range) piece; that chain holds
+// one rule per flow and family using the piece, matching named address sets.
+#pragma once
+
+#include "ir/ruleset.h"
+#include "resolve/projection.h"
+
+namespace nftpolicy::ir {
+
+Table lower(const resolve::Projection& projection);
+
+}  // namespace nftpolicy::ir

@@ -1,0 +1,179 @@
+// The ruleset IR: one `inet` table we own, close to nftables' own model
+// (table, named counters, sets, verdict maps, chains, rules as statement
+// lists). Both emitters, nft text and the libnftnl batch, are a switch over
+// these kinds and nothing more; every rule, set and counter keeps the source
+// span that produced it, so a kernel rejection can be traced to the policy.
+//
+// Statements are written at the level of nft's own syntax (`ip saddr @set`),
+// not as registers: the netlink emitter adds the implicit dependencies that
+// nft adds (`meta nfproto ipv4` before `ip saddr`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "net/addr.h"
+#include "support/source.h"
+
+namespace nftpolicy::ir {
+
+// IPPROTO_* numbers used in the IR.
+inline constexpr std::uint8_t kProtoIcmp = 1;
+inline constexpr std::uint8_t kProtoTcp = 6;
+inline constexpr std::uint8_t kProtoUdp = 17;
+inline constexpr std::uint8_t kProtoIcmpv6 = 58;
+
+// ---- objects ----------------------------------------------------------------
+
+// `counter NAME { comment "..." }`: a named counter that survives rule changes.
+struct Counter {
+    std::string name;
+    std::string comment;
+    SourceSpan span;
+};
+
+// `set NAME { type ipv4_addr|ipv6_addr; flags interval; elements = {...} }`
+struct AddrSet {
+    std::string name;
+    net::Family family = net::Family::ipv4;
+    std::vector<net::Interval> elements;  // sorted, disjoint, merged
+    std::string comment;
+    SourceSpan span;
+};
+
+// One element of a service map: `tcp . 3023-4023 : jump CHAIN`.
+struct ServiceMapElement {
+    std::uint8_t l4proto = kProtoTcp;
+    std::uint16_t port_lo = 0;
+    std::uint16_t port_hi = 0;
+    std::string chain;
+};
+
+// `map NAME { type inet_proto . inet_service : verdict; flags interval; ... }`
+// Elements never overlap (lowering splits port ranges into disjoint pieces).
+struct ServiceMap {
+    std::string name;
+    std::vector<ServiceMapElement> elements;  // sorted by (l4proto, port_lo)
+    SourceSpan span;
+};
+
+// ---- statements -------------------------------------------------------------
+
+// `meta nfproto ipv4`
+struct MatchNfproto {
+    net::Family family;
+};
+
+// `meta l4proto tcp` / `meta l4proto { icmp, ipv6-icmp }`
+struct MatchL4proto {
+    std::vector<std::uint8_t> protos;  // sorted, at least one
+};
+
+// `iif "lo"` (by index) / `iifname { "eth0", "eth1" }` / `oifname "eth1"`
+struct MatchInterface {
+    enum class Dir { in, out };
+    Dir dir = Dir::in;
+    bool by_name = true;             // false: iif/oif, resolved to an index
+    std::vector<std::string> names;  // sorted, at least one
+};
+
+// `ip saddr @set` / `ip6 daddr @set`
+struct MatchAddrSet {
+    enum class Field { saddr, daddr };
+    net::Family family = net::Family::ipv4;
+    Field field = Field::saddr;
+    std::string set;
+};
+
+// `ct state established,related` / `ct state invalid`
+struct MatchCtState {
+    // NF_CT_STATE_* bits: invalid 1, established 2, related 4, new 8, untracked 64
+    std::uint32_t mask = 0;
+};
+
+// `icmp type echo-request` / `icmpv6 type { nd-neighbor-solicit, ... }`
+struct MatchIcmpType {
+    net::Family family = net::Family::ipv4;  // ipv4: icmp, ipv6: icmpv6
+    std::vector<std::uint8_t> types;          // sorted, at least one
+};
+
+// `tcp dport 22` / `udp dport { 1434, 3000-3100 }`
+struct MatchDport {
+    std::uint8_t l4proto = kProtoTcp;
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> ranges;  // sorted, disjoint
+};
+
+// `meta l4proto . th dport vmap @map`
+struct ServiceVmap {
+    std::string map;
+};
+
+enum class RateUnit { second, minute, hour, day };
+
+// `limit rate 10/minute burst 5 packets`
+struct Limit {
+    std::uint64_t rate = 0;
+    RateUnit unit = RateUnit::second;
+    std::uint32_t burst = 5;
+};
+
+// `counter` (anonymous) / `counter name "flow_x"`
+struct CounterStmt {
+    std::string name;  // empty: anonymous counter
+};
+
+// `log prefix "..." level info`
+struct Log {
+    std::string prefix;
+};
+
+// `accept` / `drop` / `jump CHAIN` / `return`
+struct Verdict {
+    enum class Kind { accept, drop, jump, return_ };
+    Kind kind = Kind::accept;
+    std::string chain;  // Kind::jump
+};
+
+using Statement = std::variant<MatchNfproto, MatchL4proto, MatchInterface, MatchAddrSet, MatchCtState,
+                               MatchIcmpType, MatchDport, ServiceVmap, Limit, CounterStmt, Log, Verdict>;
+
+struct Rule {
+    std::vector<Statement> stmts;  // in order; a verdict, if any, is last
+    std::string comment;           // `comment "flow:ID"` for flow rules
+    SourceSpan span;
+};
+
+// ---- chains and the table ---------------------------------------------------
+
+enum class Hook { input, forward, output };
+enum class ChainPolicy { accept, drop };
+
+// Base chains are `type filter hook H priority filter; policy P;`.
+struct BaseChain {
+    Hook hook = Hook::input;
+    std::int32_t priority = 0;  // 0 = "filter"
+    ChainPolicy policy = ChainPolicy::drop;
+};
+
+struct Chain {
+    std::string name;
+    std::optional<BaseChain> base;
+    std::vector<Rule> rules;
+    SourceSpan span;
+};
+
+// The whole `table inet NAME`. Object order is nft's listing order: counters,
+// sets, maps, then chains (regular chains before the base chains that jump to
+// them).
+struct Table {
+    std::string name = "nftpolicy";
+    std::vector<Counter> counters;
+    std::vector<AddrSet> sets;
+    std::vector<ServiceMap> maps;
+    std::vector<Chain> chains;
+};
+
+}  // namespace nftpolicy::ir

@@ -1,0 +1,188 @@
+// The typed policy model: what `load_policy` builds from the TOML files, after
+// includes are merged and the schema is enforced. Nothing after policy/ reads
+// TOML; every node keeps the SourceSpan it came from.
+//
+// References between nodes (a flow's services, a group expression's names) are
+// kept as names with spans here; resolve/ checks and follows them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "net/addr.h"
+#include "support/source.h"
+
+namespace nftpolicy::policy {
+
+// A name used somewhere, with where it was written.
+struct NameRef {
+    std::string name;
+    SourceSpan span;
+};
+
+// ---- groups ---------------------------------------------------------------
+
+// A group expression: `agents`, `backend & agent_handler`, `(a | b) - c`.
+// `&` binds tighter than `|` and `-`, which are left-associative at one level.
+struct GroupExpr {
+    enum class Op { ref, union_, intersection, difference };
+    Op op = Op::ref;
+    std::string name;                // Op::ref: the group name ("any" is built in)
+    std::vector<GroupExpr> operands; // binary ops: exactly two
+    SourceSpan span;                 // the whole (sub)expression
+    std::string text;                // source text of this (sub)expression, trimmed
+};
+
+// One literal address entry of a group, with its text as written.
+struct AddressLiteral {
+    net::AddressEntry entry;
+    std::string text;
+    SourceSpan span;
+};
+
+// `name = ["10.0.0.0/8", ...]` (literal) or `name = "a | b"` (expression).
+struct Group {
+    std::string name;
+    SourceSpan span;  // the key
+    std::variant<std::vector<AddressLiteral>, GroupExpr> definition;
+    std::string comment;
+};
+
+// ---- services -------------------------------------------------------------
+
+struct PortRange {
+    std::uint16_t lo = 0;
+    std::uint16_t hi = 0;  // == lo for a single port
+    SourceSpan span;
+};
+
+struct IcmpType {
+    std::uint8_t type = 0;
+    std::string name;  // canonical nft name ("echo-request"), or the number as text
+    SourceSpan span;
+};
+
+// `ses-sql = { tcp = [1433, 1434], udp = [1434] }`; ports may be "3023-4023".
+struct Service {
+    std::string name;
+    SourceSpan span;  // the key
+    std::vector<PortRange> tcp;
+    std::vector<PortRange> udp;
+    std::vector<IcmpType> icmp;    // ICMP for IPv4
+    std::vector<IcmpType> icmpv6;  // ICMPv6
+    std::string comment;
+};
+
+// ---- migrations -----------------------------------------------------------
+
+enum class Phase { legacy, coexist, final_ };
+
+// `ses-2_7.agents-migrated` (gate) or `ses-2_7` (whole migration).
+struct GateRef {
+    std::string migration;
+    std::string gate;  // empty: the reference names the migration itself
+    SourceSpan span;
+    std::string text() const { return gate.empty() ? migration : migration + "." + gate; }
+};
+
+struct Migration {
+    std::string name;
+    SourceSpan span;
+    std::vector<NameRef> gates;
+    std::optional<Phase> phase;  // the policy's current phase, CLI --phase overrides
+    SourceSpan phase_span;
+    std::vector<NameRef> flipped;  // gates already flipped (state can add more)
+    std::string description;
+};
+
+// ---- flows ----------------------------------------------------------------
+
+struct Flow {
+    std::string id;
+    SourceSpan span;  // the [[flows]] table
+    SourceSpan id_span;
+    GroupExpr from;
+    GroupExpr to;
+    std::vector<NameRef> services;
+    std::string comment;
+    std::optional<GateRef> retired_by;     // exists until this gate flips (or phase final)
+    std::optional<GateRef> introduced_by;  // exists from phase coexist (or once the gate flips)
+};
+
+// ---- where the ruleset runs -----------------------------------------------
+
+enum class HostMode { host, gateway };
+
+// A gateway zone: interfaces, and the networks behind them.
+struct Zone {
+    std::string name;
+    SourceSpan span;
+    std::vector<NameRef> interfaces;
+    std::optional<GroupExpr> networks;
+};
+
+// `[hosts.NAME]`: which roles this machine plays (explicit `roles`, or derived
+// from its own `addresses`), and for gateways the zones of the forward path.
+struct Host {
+    std::string name;
+    SourceSpan span;
+    HostMode mode = HostMode::host;
+    std::vector<NameRef> roles;
+    std::vector<AddressLiteral> addresses;
+    std::vector<Zone> zones;
+};
+
+// ---- baseline -------------------------------------------------------------
+
+enum class ChainPolicy { accept, drop };
+
+enum class RateUnit { second, minute, hour, day };
+
+struct Rate {
+    std::uint32_t count = 10;
+    RateUnit unit = RateUnit::minute;
+    std::uint32_t burst = 5;
+    SourceSpan span;
+};
+
+struct Baseline {
+    ChainPolicy input = ChainPolicy::drop;
+    ChainPolicy forward = ChainPolicy::drop;
+    bool egress = false;  // filter output too (policy drop, flows from this host)
+    bool log_drops = true;
+    Rate log_rate{10, RateUnit::minute, 5, {}};
+    std::string log_prefix = "nftpolicy";
+    Rate echo_rate{10, RateUnit::second, 5, {}};  // ICMP/ICMPv6 echo-request
+    SourceSpan span;
+};
+
+// `[management] from = "admins"; services = ["ssh"]`: always-allowed input.
+struct Management {
+    GroupExpr from;
+    std::vector<NameRef> services;
+    SourceSpan span;
+};
+
+// ---- the whole policy -----------------------------------------------------
+
+struct Policy {
+    std::map<std::string, Group> groups;
+    std::map<std::string, Service> services;
+    std::vector<Flow> flows;  // declaration order: includes first, depth-first
+    std::map<std::string, Migration> migrations;
+    std::map<std::string, Host> hosts;
+    Baseline baseline;
+    std::optional<Management> management;
+    std::vector<NameRef> disabled_flows;  // flow ids a site switches off
+    std::string table = "nftpolicy";      // the inet table nftpolicy owns
+    SourceSpan table_span;
+};
+
+// Names that the language defines itself.
+inline constexpr const char* kGroupAny = "any";
+
+}  // namespace nftpolicy::policy

@@ -1,0 +1,76 @@
+// The projection of a policy for one host or gateway, one phase per
+// migration and one set of flipped gates: concrete flows with concrete address
+// sets, each tagged with the chain direction it lands in. This is resolve/'s
+// output and lower's input; it holds no TOML and no unresolved names.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "net/addr.h"
+#include "policy/model.h"
+#include "support/diagnostic.h"
+
+namespace nftpolicy::resolve {
+
+enum class Direction { input, output, forward };
+
+// One side of a flow. `match == false` means "do not match this side's
+// address" (the host itself on input/output, or `any`).
+struct Endpoint {
+    net::AddrSet addrs;  // evaluated group expression
+    std::string label;   // the expression text, e.g. "backend & agent_handler"
+    bool match = true;
+    SourceSpan span;
+};
+
+// Why a flow exists in this phase; the migration issue builds on it.
+enum class Lifecycle { permanent, legacy, introduced };
+
+struct ProjectedFlow {
+    std::string id;
+    Direction direction = Direction::input;
+    Endpoint src;
+    Endpoint dst;
+    bool ipv4 = true;  // families the flow covers: both sides must have them,
+    bool ipv6 = true;  // so IPv6 is never opened wider than IPv4 by accident
+    std::vector<policy::PortRange> tcp;
+    std::vector<policy::PortRange> udp;
+    std::vector<policy::IcmpType> icmp;
+    std::vector<policy::IcmpType> icmpv6;
+    std::vector<std::string> iifnames;  // gateway zones; empty = any interface
+    std::vector<std::string> oifnames;
+    Lifecycle lifecycle = Lifecycle::permanent;
+    std::string gate;  // Lifecycle::legacy: "migration.gate" that retires it
+    std::string comment;
+    SourceSpan span;
+};
+
+struct Projection {
+    std::string host;
+    policy::HostMode mode = policy::HostMode::host;
+    std::string table;
+    policy::Baseline baseline;
+    std::map<std::string, policy::Phase> phases;  // effective phase per migration
+    std::set<std::string> flipped_gates;          // "migration.gate"
+    std::vector<ProjectedFlow> flows;             // management first, then policy order
+};
+
+struct ResolveOptions {
+    std::string host;  // empty: the policy's only host (an error if it has several)
+    std::optional<policy::Phase> phase;             // every migration
+    std::map<std::string, policy::Phase> phase_of;  // per migration, wins over `phase`
+    std::set<std::string> flipped_gates;            // "migration.gate", added to the policy's
+    SourceSpan cli_span;                            // invalid: errors about options have no span
+};
+
+// Model -> projection. Reports every problem it finds (unknown group, service,
+// gate, empty group expression, flow with no common family...) and returns
+// nullopt if there was any error.
+std::optional<Projection> resolve_policy(const policy::Policy& policy, const ResolveOptions& options,
+                                         Diagnostics& diags);
+
+}  // namespace nftpolicy::resolve

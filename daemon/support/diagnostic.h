@@ -1,0 +1,59 @@
+// Diagnostics: errors and warnings attached to source spans, collected per
+// stage (a stage reports all it finds; the pipeline stops after the first stage
+// with errors), rendered like a compiler:
+//
+//   site.toml:12:9: error: unknown key 'sevices'; did you mean 'services'?
+//      12 | sevices = ["ssh"]
+//         | ^~~~~~~
+//   note: ...
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "support/source.h"
+
+namespace nftpolicy {
+
+enum class Severity { error, warning };
+
+struct DiagnosticNote {
+    SourceSpan span;  // may be invalid: then the note has no location
+    std::string message;
+};
+
+struct Diagnostic {
+    Severity severity = Severity::error;
+    SourceSpan span;
+    std::string message;
+    std::vector<DiagnosticNote> notes;
+};
+
+// Collects diagnostics for one run of the pipeline. Library code reports here
+// and never prints; cli/ and service/ decide where the rendering goes.
+class Diagnostics {
+public:
+    Diagnostic& error(SourceSpan span, std::string message);
+    Diagnostic& warning(SourceSpan span, std::string message);
+
+    bool has_errors() const { return errors_ > 0; }
+    std::size_t error_count() const { return errors_; }
+    const std::vector<Diagnostic>& all() const { return items_; }
+    // The first error, or nullptr.
+    const Diagnostic* first_error() const;
+
+private:
+    std::vector<Diagnostic> items_;
+    std::size_t errors_ = 0;
+};
+
+// Adds a note to a diagnostic (chainable: `diags.error(...).notes.push_back`
+// is verbose).
+void add_note(Diagnostic& d, SourceSpan span, std::string message);
+
+// One diagnostic as text: location line, source line with a caret marker, notes.
+std::string render(const Diagnostic& d);
+// Every diagnostic, in the order reported.
+std::string render_all(const Diagnostics& diags);
+
+}  // namespace nftpolicy
