@@ -1,0 +1,281 @@
+// Address parsing and the interval-set algebra behind group expressions.
+//
+// Parsing delegates the address text itself to inet_pton (the libc parser
+// every network tool agrees with) and adds what it cannot say: prefixes,
+// ranges, and error messages that tell the user what was expected.
+#include "net/addr.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <charconv>
+
+namespace nftpolicy::net {
+
+namespace {
+
+int family_bits(Family f) { return f == Family::ipv4 ? 32 : 128; }
+
+const char* family_name(Family f) { return f == Family::ipv4 ? "IPv4" : "IPv6"; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// The mask of the host part of a /len prefix (all ones below the prefix).
+U128 host_mask(Family f, int len) {
+    int host = family_bits(f) - len;
+    if (host == 0) return 0;
+    if (host == 128) return ~U128{0};
+    return (U128{1} << host) - 1;
+}
+
+// ::ffff:0:0/96 holds IPv4-mapped addresses; accepting them as IPv6 would
+// silently open (or fail to open) the IPv4 address they stand for.
+bool is_v4_mapped(U128 v) { return (v >> 32) == U128{0xffff}; }
+
+Result<U128> parse_v4(std::string_view text) {
+    std::string s(text);
+    std::array<unsigned char, 4> b{};
+    if (inet_pton(AF_INET, s.c_str(), b.data()) != 1)
+        return fail(ErrorKind::invalid,
+                    "invalid IPv4 address " + quoted(text) + " (expected four numbers 0-255 like 10.0.0.1)");
+    U128 v = 0;
+    for (unsigned char c : b) v = (v << 8) | c;
+    return v;
+}
+
+Result<U128> parse_v6(std::string_view text) {
+    std::string s(text);
+    std::array<unsigned char, 16> b{};
+    if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) {
+        std::string hint = s.find('%') != std::string::npos ? "; zone indexes like %eth0 are not allowed" : "";
+        return fail(ErrorKind::invalid,
+                    "invalid IPv6 address " + quoted(text) + " (expected an address like fd00::1)" + hint);
+    }
+    U128 v = 0;
+    for (unsigned char c : b) v = (v << 8) | c;
+    return v;
+}
+
+// A bare address of either family; the family is decided by the presence of ':'.
+Result<AddressEntry> parse_one(std::string_view text) {
+    text = trim(text);
+    if (text.empty()) return fail(ErrorKind::invalid, "empty address (expected an IPv4 or IPv6 address)");
+    Family f = text.find(':') != std::string_view::npos ? Family::ipv6 : Family::ipv4;
+    auto v = f == Family::ipv4 ? parse_v4(text) : parse_v6(text);
+    if (!v) return tl::unexpected(v.error());
+    if (f == Family::ipv6 && is_v4_mapped(*v))
+        return fail(ErrorKind::invalid, quoted(text) + " is an IPv4-mapped IPv6 address; write " +
+                                            format_address(Family::ipv4, *v & 0xffffffffu) + " for IPv4");
+    return AddressEntry{f, {*v, *v}};
+}
+
+Result<int> parse_prefix_len(Family f, std::string_view text) {
+    text = trim(text);
+    int bits = family_bits(f);
+    std::string expected = "(expected 0-" + std::to_string(bits) + ")";
+    int len = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), len);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        return fail(ErrorKind::invalid,
+                    std::string("invalid ") + family_name(f) + " prefix length " + quoted(text) + " " + expected);
+    if (len < 0 || len > bits)
+        return fail(ErrorKind::invalid, std::string("invalid ") + family_name(f) + " prefix length " +
+                                            std::to_string(len) + " " + expected);
+    return len;
+}
+
+Result<AddressEntry> parse_prefix(std::string_view text, std::size_t slash) {
+    auto base = parse_one(text.substr(0, slash));
+    if (!base) return base;
+    auto len = parse_prefix_len(base->family, text.substr(slash + 1));
+    if (!len) return tl::unexpected(len.error());
+    U128 mask = host_mask(base->family, *len);
+    U128 addr = base->range.lo;
+    if ((addr & mask) != 0) {
+        std::string fixed = format_address(base->family, addr & ~mask) + "/" + std::to_string(*len);
+        return fail(ErrorKind::invalid, "host bits set in " + std::string(trim(text)) + "; did you mean " +
+                                            fixed + "?");
+    }
+    return AddressEntry{base->family, {addr, addr | mask}};
+}
+
+Result<AddressEntry> parse_range(std::string_view text, std::size_t dash) {
+    auto lo = parse_one(text.substr(0, dash));
+    if (!lo) return lo;
+    auto hi = parse_one(text.substr(dash + 1));
+    if (!hi) return hi;
+    if (lo->family != hi->family) return fail(ErrorKind::invalid, "range mixes IPv4 and IPv6");
+    if (lo->range.lo > hi->range.lo)
+        return fail(ErrorKind::invalid, "range start " + format_address(lo->family, lo->range.lo) +
+                                            " is above its end " + format_address(hi->family, hi->range.lo));
+    return AddressEntry{lo->family, {lo->range.lo, hi->range.lo}};
+}
+
+// Inserts `iv` into a sorted, disjoint, merged list, keeping it so.
+void insert_interval(std::vector<Interval>& list, Interval iv) {
+    std::vector<Interval> out;
+    out.reserve(list.size() + 1);
+    bool placed = false;
+    for (const Interval& cur : list) {
+        // Disjoint and not adjacent: keep as is (note hi+1 cannot overflow when hi < iv.lo).
+        if (cur.hi < iv.lo && cur.hi + 1 < iv.lo) {
+            out.push_back(cur);
+        } else if (iv.hi < cur.lo && iv.hi + 1 < cur.lo) {
+            if (!placed) out.push_back(iv), placed = true;
+            out.push_back(cur);
+        } else {
+            iv = {std::min(iv.lo, cur.lo), std::max(iv.hi, cur.hi)};
+        }
+    }
+    if (!placed) out.push_back(iv);
+    list = std::move(out);
+}
+
+std::vector<Interval> list_union(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+    std::vector<Interval> out = a;
+    for (const Interval& iv : b) insert_interval(out, iv);
+    return out;
+}
+
+// Two-pointer sweep over both sorted lists.
+std::vector<Interval> list_intersection(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+    std::vector<Interval> out;
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        U128 lo = std::max(a[i].lo, b[j].lo);
+        U128 hi = std::min(a[i].hi, b[j].hi);
+        if (lo <= hi) out.push_back({lo, hi});
+        if (a[i].hi < b[j].hi) ++i;
+        else ++j;
+    }
+    return out;
+}
+
+// Removes every interval of `b` from each interval of `a`.
+std::vector<Interval> list_difference(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+    std::vector<Interval> out;
+    std::size_t j = 0;
+    for (Interval cur : a) {
+        while (j < b.size() && b[j].hi < cur.lo) ++j;
+        bool alive = true;
+        for (std::size_t k = j; k < b.size() && b[k].lo <= cur.hi; ++k) {
+            if (b[k].lo > cur.lo) out.push_back({cur.lo, b[k].lo - 1});
+            if (b[k].hi >= cur.hi) {
+                alive = false;
+                break;
+            }
+            cur.lo = b[k].hi + 1;
+        }
+        if (alive) out.push_back(cur);
+    }
+    return out;
+}
+
+bool lists_intersect(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+    return !list_intersection(a, b).empty();
+}
+
+}  // namespace
+
+Result<AddressEntry> parse_address(std::string_view text) {
+    if (text.find('/') != std::string_view::npos || text.find('-') != std::string_view::npos)
+        return fail(ErrorKind::invalid,
+                    "expected a single address, not a prefix or range: " + quoted(trim(text)));
+    return parse_one(text);
+}
+
+Result<AddressEntry> parse_address_entry(std::string_view text) {
+    if (auto dash = text.find('-'); dash != std::string_view::npos) {
+        if (text.find('/') != std::string_view::npos)
+            return fail(ErrorKind::invalid,
+                        "invalid address range " + quoted(trim(text)) + " (expected a-b of two addresses, no prefix)");
+        return parse_range(text, dash);
+    }
+    if (auto slash = text.find('/'); slash != std::string_view::npos) return parse_prefix(text, slash);
+    return parse_one(text);
+}
+
+AddrSet AddrSet::of(const AddressEntry& e) {
+    AddrSet s;
+    s.add(e);
+    return s;
+}
+
+AddrSet AddrSet::everything() {
+    AddrSet s;
+    s.add(Family::ipv4, {0, max_value(Family::ipv4)});
+    s.add(Family::ipv6, {0, max_value(Family::ipv6)});
+    return s;
+}
+
+void AddrSet::add(const AddressEntry& e) { add(e.family, e.range); }
+
+void AddrSet::add(Family f, Interval iv) {
+    assert(iv.lo <= iv.hi && iv.hi <= max_value(f));
+    insert_interval(f == Family::ipv4 ? v4 : v6, iv);
+}
+
+bool AddrSet::full(Family f) const {
+    const auto& l = family(f);
+    return l.size() == 1 && l[0].lo == 0 && l[0].hi == max_value(f);
+}
+
+bool AddrSet::contains(Family f, U128 addr) const {
+    const auto& l = family(f);
+    auto it = std::upper_bound(l.begin(), l.end(), addr, [](U128 a, const Interval& iv) { return a < iv.lo; });
+    return it != l.begin() && std::prev(it)->hi >= addr;
+}
+
+bool AddrSet::intersects(const AddrSet& other) const {
+    return lists_intersect(v4, other.v4) || lists_intersect(v6, other.v6);
+}
+
+AddrSet set_union(const AddrSet& a, const AddrSet& b) { return {list_union(a.v4, b.v4), list_union(a.v6, b.v6)}; }
+
+AddrSet set_intersection(const AddrSet& a, const AddrSet& b) {
+    return {list_intersection(a.v4, b.v4), list_intersection(a.v6, b.v6)};
+}
+
+AddrSet set_difference(const AddrSet& a, const AddrSet& b) {
+    return {list_difference(a.v4, b.v4), list_difference(a.v6, b.v6)};
+}
+
+U128 max_value(Family f) { return f == Family::ipv4 ? U128{0xffffffffu} : ~U128{0}; }
+
+// inet_ntop is what nft itself prints addresses with, so the text matches
+// `nft list` byte for byte (RFC 5952 compression, lower-case hex).
+std::string format_address(Family f, U128 addr) {
+    auto bytes = address_bytes(f, addr);
+    char buf[INET6_ADDRSTRLEN] = {};
+    const char* r = inet_ntop(f == Family::ipv4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
+    assert(r != nullptr);
+    (void)r;
+    return buf;
+}
+
+std::string format_interval(Family f, const Interval& iv) {
+    if (iv.lo == iv.hi) return format_address(f, iv.lo);
+    for (int len = 0; len <= family_bits(f); ++len) {
+        U128 mask = host_mask(f, len);
+        if ((iv.lo & mask) == 0 && (iv.lo | mask) == iv.hi)
+            return format_address(f, iv.lo) + "/" + std::to_string(len);
+    }
+    return format_address(f, iv.lo) + "-" + format_address(f, iv.hi);
+}
+
+std::vector<std::uint8_t> address_bytes(Family f, U128 addr) {
+    std::size_t n = f == Family::ipv4 ? 4 : 16;
+    std::vector<std::uint8_t> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[n - 1 - i] = static_cast<std::uint8_t>(addr >> (8 * i));
+    return out;
+}
+
+}  // namespace nftpolicy::net
