@@ -1,0 +1,35 @@
+// One policy flow with its references followed: both endpoints evaluated,
+// services looked up, address families intersected. Every flow of the policy
+// goes through here, active or not, so that a policy is fully checked
+// whatever the phase and whichever host it is compiled for.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/addr.h"
+#include "policy/model.h"
+#include "resolve/groups.h"
+#include "resolve/services.h"
+#include "support/diagnostic.h"
+
+namespace nftpolicy::resolve {
+
+struct ResolvedFlow {
+    const policy::Flow* flow = nullptr;
+    net::AddrSet from;
+    net::AddrSet to;
+    std::vector<const policy::Service*> services;
+    bool ipv4 = false;  // both endpoints have addresses of the family
+    bool ipv6 = false;
+};
+
+// nullopt after reporting every problem of the flow.
+std::optional<ResolvedFlow> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
+                                         const ServiceTable& services, Diagnostics& diags);
+
+// "IPv4 only", "IPv6 only", "IPv4 and IPv6" (or "empty").
+std::string describe_families(const net::AddrSet& set);
+
+}  // namespace nftpolicy::resolve

@@ -1,0 +1,152 @@
+// resolve_policy: the entry point of the resolve stage. It checks the whole
+// policy (every group, service, gate and flow, active or not) and projects the
+// active flows onto the selected host. Every error of the stage is reported;
+// the projection is returned only when there were none.
+#include <algorithm>
+#include <set>
+
+#include "resolve/flows.h"
+#include "resolve/groups.h"
+#include "resolve/membership.h"
+#include "resolve/phases.h"
+#include "resolve/project.h"
+#include "resolve/projection.h"
+#include "resolve/services.h"
+#include "resolve/suggest.h"
+#include "resolve/zones.h"
+
+namespace nftpolicy::resolve {
+
+namespace {
+
+// The host to compile for: the one named in the options, else the policy's
+// only host. nullptr when there is none (no [hosts] at all: check only) and
+// after reporting an unknown or ambiguous choice.
+const policy::Host* select_host(const policy::Policy& policy, const ResolveOptions& options,
+                                Diagnostics& diags) {
+    std::vector<std::string> names = keys_of(policy.hosts);
+    if (!options.host.empty()) {
+        auto it = policy.hosts.find(options.host);
+        if (it != policy.hosts.end()) return &it->second;
+        auto& d = diags.error(options.cli_span,
+                              "unknown host '" + options.host + "'" + did_you_mean(options.host, names));
+        add_note(d, {}, names.empty() ? "the policy declares no [hosts] table"
+                                      : "the policy declares hosts " + quoted_list(names));
+        return nullptr;
+    }
+    if (names.size() == 1) return &policy.hosts.begin()->second;
+    if (names.size() > 1) {
+        std::string list;
+        for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
+        diags.error(options.cli_span,
+                    "policy declares several hosts (" + list + "); choose one with --host");
+    }
+    return nullptr;
+}
+
+// The ids in `disabled_flows`, each checked to name a flow.
+std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& diags) {
+    std::vector<std::string> ids;
+    for (const auto& flow : policy.flows) ids.push_back(flow.id);
+    std::set<std::string> disabled;
+    for (const auto& ref : policy.disabled_flows) {
+        if (std::find(ids.begin(), ids.end(), ref.name) == ids.end()) {
+            diags.error(ref.span, "no flow with id '" + ref.name + "'" + did_you_mean(ref.name, ids));
+            continue;
+        }
+        disabled.insert(ref.name);
+    }
+    return disabled;
+}
+
+// The pieces of one resolve run, built in an order that reports problems
+// from the general (host, options, groups) to the specific (flows).
+class Resolver {
+public:
+    Resolver(const policy::Policy& policy, const ResolveOptions& options, Diagnostics& diags)
+        : policy_(policy),
+          diags_(diags),
+          host_(select_host(policy, options, diags)),
+          migrations_(policy, options, diags),
+          groups_(policy, diags),
+          services_(policy) {}
+
+    Projection run();
+
+private:
+    void prepare_host();
+    void add_management(Projection& out);
+    void add_flows(Projection& out);
+
+    const policy::Policy& policy_;
+    Diagnostics& diags_;
+    const policy::Host* host_;
+    MigrationState migrations_;
+    GroupEvaluator groups_;
+    ServiceTable services_;
+    std::optional<HostMembership> membership_;
+    std::vector<ResolvedZone> zones_;
+};
+
+Projection Resolver::run() {
+    groups_.evaluate_all();
+    prepare_host();
+    Projection out;
+    if (host_) {
+        out.host = host_->name;
+        out.mode = host_->mode;
+    }
+    out.table = policy_.table;
+    out.baseline = policy_.baseline;
+    out.phases = migrations_.phases();
+    out.flipped_gates = migrations_.flipped_gates();
+    add_management(out);
+    add_flows(out);
+    return out;
+}
+
+void Resolver::prepare_host() {
+    if (!host_) return;
+    membership_.emplace(*host_, groups_, diags_);
+    if (host_->mode == policy::HostMode::gateway) {
+        if (auto zones = resolve_zones(*host_, groups_)) zones_ = std::move(*zones);
+    }
+}
+
+void Resolver::add_management(Projection& out) {
+    if (!policy_.management) return;
+    const policy::Management& management = *policy_.management;
+    std::vector<policy::NameRef> refs = management.services;
+    if (refs.empty()) refs.push_back(policy::NameRef{"ssh", management.span});
+    auto from = groups_.evaluate_used(management.from);
+    auto services = services_.find_all(refs, diags_);
+    if (!from || !services || !membership_) return;
+    if (auto flow = management_flow(management, *from, *services, *membership_, diags_)) {
+        out.flows.push_back(std::move(*flow));
+    }
+}
+
+void Resolver::add_flows(Projection& out) {
+    std::set<std::string> disabled = disabled_ids(policy_, diags_);
+    Target target{membership_ ? &*membership_ : nullptr,
+                  host_ ? host_->mode : policy::HostMode::host, policy_.baseline.egress, &zones_};
+    for (const auto& flow : policy_.flows) {
+        if (disabled.count(flow.id)) continue;
+        bool lifecycle_ok = migrations_.check_flow(flow, diags_);
+        auto resolved = resolve_flow(flow, groups_, services_, diags_);
+        if (!resolved || !lifecycle_ok || !target.host || !migrations_.is_active(flow)) continue;
+        project_flow(*resolved, target, out.flows);
+    }
+}
+
+}  // namespace
+
+std::optional<Projection> resolve_policy(const policy::Policy& policy, const ResolveOptions& options,
+                                         Diagnostics& diags) {
+    std::size_t errors_before = diags.error_count();
+    Projection projection = Resolver(policy, options, diags).run();
+    if (diags.error_count() > errors_before) return std::nullopt;
+    return projection;
+}
+
+}  // namespace nftpolicy::resolve
