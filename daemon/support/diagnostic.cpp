@@ -1,5 +1,8 @@
 #include "support/diagnostic.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/format.h>
 
 namespace nftpolicy {
@@ -18,6 +21,15 @@ const Diagnostic* Diagnostics::first_error() const {
         if (d.severity == Severity::error) return &d;
     }
     return nullptr;
+}
+
+void Diagnostics::sort_by_location() {
+    auto key = [](const Diagnostic& d) {
+        return std::make_tuple(!d.span.valid(), d.span.valid() ? d.span.file->path : std::string(),
+                               d.span.begin.line, d.span.begin.column);
+    };
+    std::stable_sort(items_.begin(), items_.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) { return key(a) < key(b); });
 }
 
 void add_note(Diagnostic& d, SourceSpan span, std::string message) {

@@ -41,6 +41,8 @@ public:
     const std::vector<Diagnostic>& all() const { return items_; }
     // The first error, or nullptr.
     const Diagnostic* first_error() const;
+    // Stable sort by (file path, line, column); diagnostics without a span last.
+    void sort_by_location();
 
 private:
     std::vector<Diagnostic> items_;

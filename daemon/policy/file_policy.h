@@ -1,0 +1,59 @@
+// Internal to policy/: what one TOML file says, before includes are merged.
+// Fields a file may leave unset (so that an included profile's value stands)
+// are optional here.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "policy/model.h"
+#include "support/diagnostic.h"
+
+namespace nftpolicy::policy {
+
+struct PartialMigration {
+    std::string name;
+    SourceSpan span;
+    std::optional<std::vector<NameRef>> gates;
+    std::optional<Phase> phase;
+    SourceSpan phase_span;
+    std::vector<NameRef> flipped;
+    std::optional<std::string> description;
+};
+
+struct PartialBaseline {
+    std::optional<ChainPolicy> input;
+    std::optional<ChainPolicy> forward;
+    std::optional<bool> egress;
+    std::optional<bool> log_drops;
+    std::optional<Rate> log_rate;
+    std::optional<std::uint32_t> log_burst;
+    std::optional<std::string> log_prefix;
+    std::optional<Rate> echo_rate;
+    SourceSpan span;
+};
+
+struct FilePolicy {
+    const SourceFile* file = nullptr;
+    std::vector<NameRef> includes;
+    std::map<std::string, Group> groups;
+    std::map<std::string, Service> services;
+    std::vector<Flow> flows;
+    std::map<std::string, PartialMigration> migrations;
+    std::map<std::string, Host> hosts;
+    PartialBaseline baseline;
+    std::optional<Management> management;
+    std::vector<NameRef> disabled_flows;
+    std::optional<NameRef> table;
+};
+
+// Builds one file's FilePolicy from its parsed TOML, reporting every schema
+// and value error. The result is usable (with errors left out) even when
+// errors were reported, so that later files can still be checked.
+FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, Diagnostics& diags);
+
+}  // namespace nftpolicy::policy

@@ -1,0 +1,145 @@
+#include "policy/group_expr.h"
+
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace nftpolicy::policy {
+
+namespace {
+
+bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || std::isdigit(static_cast<unsigned char>(c)); }
+
+// Recursive-descent parser over one expression string; positions are byte
+// offsets into the string, turned into columns of the source line.
+class ExprParser {
+public:
+    ExprParser(std::string_view text, const SourceFile& file, SourcePos start, Diagnostics& diags)
+        : text_(text), file_(file), start_(start), diags_(diags) {}
+
+    std::optional<GroupExpr> parse() {
+        skip_space();
+        if (pos_ == text_.size()) return fail("empty group expression; expected a group name");
+        auto e = parse_expr();
+        if (!e) return std::nullopt;
+        skip_space();
+        if (pos_ != text_.size()) {
+            return fail(fmt::format("unexpected '{}' in group expression; expected '|', '&', '-' or the end",
+                                    text_[pos_]));
+        }
+        return e;
+    }
+
+private:
+    std::optional<GroupExpr> parse_expr() {
+        std::size_t begin = pos_;
+        auto lhs = parse_term();
+        while (lhs) {
+            skip_space();
+            if (pos_ == text_.size() || (text_[pos_] != '|' && text_[pos_] != '-')) break;
+            auto op = text_[pos_++] == '|' ? GroupExpr::Op::union_ : GroupExpr::Op::difference;
+            auto rhs = parse_term();
+            if (!rhs) return std::nullopt;
+            lhs = combine(op, std::move(*lhs), std::move(*rhs), begin);
+        }
+        return lhs;
+    }
+
+    std::optional<GroupExpr> parse_term() {
+        skip_space();
+        std::size_t begin = pos_;
+        auto lhs = parse_factor();
+        while (lhs) {
+            skip_space();
+            if (pos_ == text_.size() || text_[pos_] != '&') break;
+            ++pos_;
+            auto rhs = parse_factor();
+            if (!rhs) return std::nullopt;
+            lhs = combine(GroupExpr::Op::intersection, std::move(*lhs), std::move(*rhs), begin);
+        }
+        return lhs;
+    }
+
+    std::optional<GroupExpr> parse_factor() {
+        skip_space();
+        if (pos_ == text_.size()) return fail("group expression ends early; expected a group name or '('");
+        std::size_t begin = pos_;
+        if (text_[pos_] == '(') {
+            ++pos_;
+            auto inner = parse_expr();
+            if (!inner) return std::nullopt;
+            skip_space();
+            if (pos_ == text_.size() || text_[pos_] != ')') return fail("expected ')' in group expression");
+            ++pos_;
+            inner->span = span(begin, pos_);
+            inner->text = std::string(text_.substr(begin, pos_ - begin));
+            return inner;
+        }
+        if (!is_name_start(text_[pos_])) {
+            return fail(fmt::format("unexpected '{}' in group expression; expected a group name or '('",
+                                    text_[pos_]));
+        }
+        while (pos_ < text_.size() && is_name_char(text_[pos_])) ++pos_;
+        GroupExpr ref;
+        ref.op = GroupExpr::Op::ref;
+        ref.name = std::string(text_.substr(begin, pos_ - begin));
+        ref.text = ref.name;
+        ref.span = span(begin, pos_);
+        return ref;
+    }
+
+    GroupExpr combine(GroupExpr::Op op, GroupExpr lhs, GroupExpr rhs, std::size_t begin) {
+        GroupExpr e;
+        e.op = op;
+        e.span = span(begin, pos_);
+        e.text = std::string(trimmed(begin, pos_));
+        e.operands.push_back(std::move(lhs));
+        e.operands.push_back(std::move(rhs));
+        return e;
+    }
+
+    std::string_view trimmed(std::size_t begin, std::size_t end) const {
+        std::string_view v = text_.substr(begin, end - begin);
+        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+        return v;
+    }
+
+    SourceSpan span(std::size_t begin, std::size_t end) const {
+        std::uint32_t b = start_.column + static_cast<std::uint32_t>(begin);
+        std::uint32_t e = start_.column + static_cast<std::uint32_t>(end > begin ? end - 1 : begin);
+        return SourceSpan{&file_, {start_.line, b}, {start_.line, e}};
+    }
+
+    void skip_space() {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
+    }
+
+    std::nullopt_t fail(std::string message) {
+        diags_.error(span(pos_, pos_), std::move(message));
+        return std::nullopt;
+    }
+
+    std::string_view text_;
+    const SourceFile& file_;
+    SourcePos start_;
+    Diagnostics& diags_;
+    std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::optional<GroupExpr> parse_group_expr(std::string_view text, const SourceFile& file,
+                                          SourcePos start, Diagnostics& diags) {
+    return ExprParser(text, file, start, diags).parse();
+}
+
+bool is_group_name(std::string_view name) {
+    if (name.empty() || !is_name_start(name[0]) || name.size() > 48) return false;
+    for (char c : name) {
+        if (!is_name_char(c)) return false;
+    }
+    return true;
+}
+
+}  // namespace nftpolicy::policy

@@ -1,0 +1,291 @@
+// Loading a site policy: read the top file, follow its includes depth-first
+// (each file once; cycles are errors), and merge: what a file says overrides
+// what the files it includes say; two sibling includes that disagree on a
+// group or service are an error unless the including file settles it.
+#include "policy/load.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "policy/file_policy.h"
+#include "policy/toml_reader.h"
+
+namespace nftpolicy::policy {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> default_search_path() {
+    std::vector<std::string> path;
+    if (const char* env = std::getenv("NFTPOLICY_PATH")) {
+        std::stringstream ss(env);
+        for (std::string dir; std::getline(ss, dir, ':');) {
+            if (!dir.empty()) path.push_back(dir);
+        }
+    }
+    path.emplace_back(NFTPOLICY_SYSCONF_DIR);
+    path.emplace_back(NFTPOLICY_PROFILE_DIR);
+    return path;
+}
+
+namespace {
+
+// A merged view of one file and everything below it. Entries remember the
+// file that defined them, for conflict messages.
+struct Merged {
+    std::map<std::string, Group> groups;
+    std::map<std::string, Service> services;
+    std::vector<Flow> flows;
+    std::map<std::string, PartialMigration> migrations;
+    std::map<std::string, Host> hosts;
+    PartialBaseline baseline;
+    std::optional<Management> management;
+    std::vector<NameRef> disabled_flows;
+    std::optional<NameRef> table;
+};
+
+class Loader {
+public:
+    Loader(const LoadOptions& options, SourceManager& sources, Diagnostics& diags)
+        : options_(options), sources_(sources), diags_(diags) {}
+
+    std::optional<Merged> load_text(const std::string& path, std::string text) {
+        const SourceFile& file = sources_.add(path, std::move(text));
+        return load_file(file);
+    }
+
+    std::optional<Merged> load_path(const std::string& path, SourceSpan included_at) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            diags_.error(included_at, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+            return std::nullopt;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return load_text(path, ss.str());
+    }
+
+private:
+    std::optional<Merged> load_file(const SourceFile& file) {
+        auto root = parse_toml(file, diags_);
+        if (!root) return std::nullopt;
+        FilePolicy own = build_file_policy(*root, file, diags_);
+        stack_.push_back(canonical(file.path));
+        Merged below = load_includes(own);
+        stack_.pop_back();
+        return overlay(std::move(below), std::move(own));
+    }
+
+    static std::string canonical(const std::string& path) {
+        std::error_code ec;
+        auto c = fs::weakly_canonical(path, ec);
+        return ec ? path : c.string();
+    }
+
+    std::optional<std::string> find_include(const FilePolicy& own, const NameRef& ref) {
+        bool is_path = ref.name.find('/') != std::string::npos || ref.name.ends_with(".toml");
+        fs::path dir = fs::path(own.file->path).parent_path();
+        std::vector<std::string> tried;
+        if (is_path) {
+            fs::path p = fs::path(ref.name).is_absolute() ? fs::path(ref.name) : dir / ref.name;
+            if (fs::is_regular_file(p)) return p.string();
+            tried.push_back(p.string());
+        } else {
+            std::vector<fs::path> dirs{dir};
+            for (const auto& d : options_.search_path) dirs.emplace_back(d);
+            for (const auto& d : dirs) {
+                fs::path p = d / (ref.name + ".toml");
+                if (fs::is_regular_file(p)) return p.string();
+                tried.push_back(p.string());
+            }
+        }
+        auto& d = diags_.error(ref.span, fmt::format("cannot find included policy '{}'", ref.name));
+        add_note(d, {}, fmt::format("searched: {}", fmt::join(tried, ", ")));
+        return std::nullopt;
+    }
+
+    Merged load_includes(const FilePolicy& own) {
+        Merged acc;
+        std::map<std::string, std::string> group_origin, service_origin;
+        for (const auto& ref : own.includes) {
+            auto path = find_include(own, ref);
+            if (!path) continue;
+            std::string key = canonical(*path);
+            if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
+                report_cycle(ref, key);
+                continue;
+            }
+            if (!done_.insert(key).second) continue;  // diamond: already merged once
+            auto sub = load_path(*path, ref.span);
+            if (!sub) continue;
+            merge_sibling(acc, std::move(*sub), own);
+        }
+        return acc;
+    }
+
+    void report_cycle(const NameRef& ref, const std::string& key) {
+        auto it = std::find(stack_.begin(), stack_.end(), key);
+        std::vector<std::string> chain(it, stack_.end());
+        chain.push_back(key);
+        diags_.error(ref.span, fmt::format("include cycle: {}", fmt::join(chain, " -> ")));
+    }
+
+    // Siblings must agree on groups and services, unless `own` redefines them.
+    template <typename T>
+    void merge_named(std::map<std::string, T>& acc, std::map<std::string, T>&& add,
+                     const std::map<std::string, T>& own, const char* what) {
+        for (auto& [name, item] : add) {
+            auto it = acc.find(name);
+            if (it != acc.end() && !own.contains(name) && it->second.span.file != item.span.file) {
+                auto& d = diags_.error(item.span, fmt::format("{} '{}' is defined by two included policies; "
+                                                              "define it in the including file to choose", what, name));
+                add_note(d, it->second.span, "also defined here");
+                continue;
+            }
+            acc[name] = std::move(item);
+        }
+    }
+
+    void merge_sibling(Merged& acc, Merged&& sub, const FilePolicy& own) {
+        merge_named(acc.groups, std::move(sub.groups), own.groups, "group");
+        merge_named(acc.services, std::move(sub.services), own.services, "service");
+        for (auto& f : sub.flows) acc.flows.push_back(std::move(f));
+        for (auto& [name, m] : sub.migrations) merge_migration(acc.migrations, std::move(m));
+        for (auto& [name, h] : sub.hosts) acc.hosts[name] = std::move(h);
+        merge_baseline(acc.baseline, sub.baseline);
+        if (sub.management) acc.management = std::move(sub.management);
+        for (auto& d : sub.disabled_flows) acc.disabled_flows.push_back(std::move(d));
+        if (sub.table) acc.table = sub.table;
+    }
+
+    static void merge_migration(std::map<std::string, PartialMigration>& acc, PartialMigration&& m) {
+        auto it = acc.find(m.name);
+        if (it == acc.end()) {
+            acc[m.name] = std::move(m);
+            return;
+        }
+        PartialMigration& base = it->second;
+        if (m.gates) base.gates = std::move(m.gates);
+        if (m.phase) {
+            base.phase = m.phase;
+            base.phase_span = m.phase_span;
+        }
+        for (auto& f : m.flipped) base.flipped.push_back(std::move(f));
+        if (m.description) base.description = std::move(m.description);
+    }
+
+    template <typename T>
+    static void take(std::optional<T>& into, const std::optional<T>& from) {
+        if (from) into = from;
+    }
+
+    static void merge_baseline(PartialBaseline& into, const PartialBaseline& from) {
+        take(into.input, from.input);
+        take(into.forward, from.forward);
+        take(into.egress, from.egress);
+        take(into.log_drops, from.log_drops);
+        take(into.log_rate, from.log_rate);
+        take(into.log_burst, from.log_burst);
+        take(into.log_prefix, from.log_prefix);
+        take(into.echo_rate, from.echo_rate);
+        if (from.span.valid()) into.span = from.span;
+    }
+
+    // `own` (the including file) overrides everything below it.
+    Merged overlay(Merged below, FilePolicy own) {
+        for (auto& [name, g] : own.groups) below.groups[name] = std::move(g);
+        for (auto& [name, s] : own.services) below.services[name] = std::move(s);
+        for (auto& f : own.flows) below.flows.push_back(std::move(f));
+        for (auto& [name, m] : own.migrations) merge_migration(below.migrations, std::move(m));
+        for (auto& [name, h] : own.hosts) below.hosts[name] = std::move(h);
+        merge_baseline(below.baseline, own.baseline);
+        if (own.management) below.management = std::move(own.management);
+        for (auto& d : own.disabled_flows) below.disabled_flows.push_back(std::move(d));
+        if (own.table) below.table = own.table;
+        return below;
+    }
+
+    const LoadOptions& options_;
+    SourceManager& sources_;
+    Diagnostics& diags_;
+    std::vector<std::string> stack_;  // files being loaded, for cycle detection
+    std::set<std::string> done_;      // files merged already
+};
+
+void check_duplicate_flows(const std::vector<Flow>& flows, Diagnostics& diags) {
+    std::map<std::string, const Flow*> seen;
+    for (const auto& f : flows) {
+        auto [it, fresh] = seen.emplace(f.id, &f);
+        if (!fresh) {
+            auto& d = diags.error(f.id_span, fmt::format("duplicate flow id '{}'", f.id));
+            add_note(d, it->second->id_span, "first defined here");
+        }
+    }
+}
+
+Baseline finish_baseline(const PartialBaseline& p) {
+    Baseline b;
+    b.input = p.input.value_or(b.input);
+    b.forward = p.forward.value_or(b.forward);
+    b.egress = p.egress.value_or(b.egress);
+    b.log_drops = p.log_drops.value_or(b.log_drops);
+    b.log_rate = p.log_rate.value_or(b.log_rate);
+    if (p.log_burst) b.log_rate.burst = *p.log_burst;
+    b.log_prefix = p.log_prefix.value_or(b.log_prefix);
+    b.echo_rate = p.echo_rate.value_or(b.echo_rate);
+    b.span = p.span;
+    return b;
+}
+
+Policy finish(Merged m, Diagnostics& diags) {
+    Policy p;
+    check_duplicate_flows(m.flows, diags);
+    p.groups = std::move(m.groups);
+    p.services = std::move(m.services);
+    p.flows = std::move(m.flows);
+    for (auto& [name, pm] : m.migrations) {
+        p.migrations[name] = Migration{pm.name, pm.span, pm.gates.value_or(std::vector<NameRef>{}), pm.phase,
+                                       pm.phase_span, std::move(pm.flipped), pm.description.value_or("")};
+    }
+    p.hosts = std::move(m.hosts);
+    p.baseline = finish_baseline(m.baseline);
+    p.management = std::move(m.management);
+    p.disabled_flows = std::move(m.disabled_flows);
+    if (m.table) {
+        p.table = m.table->name;
+        p.table_span = m.table->span;
+    }
+    return p;
+}
+
+// Within the loading stage, report in source order so that "the first error"
+// is the first one in the text, whatever order the checks ran in.
+std::optional<Policy> finish_stage(std::optional<Merged> merged, Diagnostics& diags) {
+    std::optional<Policy> p;
+    if (merged) p = finish(std::move(*merged), diags);
+    diags.sort_by_location();
+    if (diags.has_errors()) return std::nullopt;
+    return p;
+}
+
+}  // namespace
+
+std::optional<Policy> load_policy(const std::string& path, const LoadOptions& options, SourceManager& sources,
+                                  Diagnostics& diags) {
+    Loader loader(options, sources, diags);
+    return finish_stage(loader.load_path(path, {}), diags);
+}
+
+std::optional<Policy> load_policy_text(const std::string& path, std::string text, const LoadOptions& options,
+                                       SourceManager& sources, Diagnostics& diags) {
+    Loader loader(options, sources, diags);
+    return finish_stage(loader.load_text(path, std::move(text)), diags);
+}
+
+}  // namespace nftpolicy::policy
