@@ -1,0 +1,402 @@
+// Lowering: a host projection becomes the ruleset IR (see lower.h and
+// docs/classification.md for the shape and why it keeps per-packet cost flat).
+//
+// Order of work: counters and address sets first (in flow order, so listings
+// read like the policy), then per direction the port pieces with their chains
+// and verdict-map elements, then the base chains with the baseline rules.
+#include "ir/lower.h"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+#include <optional>
+
+#include "ir/port_pieces.h"
+
+namespace nftpolicy::ir {
+
+namespace {
+
+using resolve::Direction;
+using resolve::Endpoint;
+using resolve::ProjectedFlow;
+
+constexpr net::Family kFamilies[] = {net::Family::ipv4, net::Family::ipv6};
+
+// nft limits (bytes): comments 128, log prefixes 127 (NF_LOG_PREFIXLEN - 1).
+constexpr std::size_t kMaxComment = 128;
+constexpr std::size_t kMaxLogPrefix = 127;
+
+// ICMP types the baseline lets through (IPv4 error reporting, IPv6 neighbour
+// discovery and MLD: without them path MTU discovery and IPv6 itself break).
+constexpr std::uint8_t kIcmpErrors[] = {3, 11, 12};
+constexpr std::uint8_t kIcmpv6Errors[] = {1, 2, 3, 4};
+constexpr std::uint8_t kIcmpv6InputControl[] = {1, 2, 3, 4, 130, 131, 133, 134, 135, 136, 143};
+constexpr std::uint8_t kIcmpv6OutputControl[] = {131, 133, 135, 136, 143};
+constexpr std::uint8_t kIcmpEcho = 8;
+constexpr std::uint8_t kIcmpv6Echo = 128;
+
+constexpr std::uint32_t kCtInvalid = 1;
+constexpr std::uint32_t kCtEstablishedRelated = 2 | 4;
+
+// ---- names and text -----------------------------------------------------
+
+// nft strings cannot escape a double quote or hold a newline, and have a byte
+// limit; cut at a UTF-8 character boundary so the text stays valid.
+std::string clean_text(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"') out += '\'';
+        else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+        else out += c;
+    }
+    if (out.size() <= max_bytes) return out;
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+    out.resize(cut);
+    return out;
+}
+
+bool is_plain_group_name(std::string_view label) {
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (label.empty() || !alpha(label[0])) return false;
+    return std::all_of(label.begin(), label.end(),
+                       [&](char c) { return alpha(c) || digit(c) || c == '_' || c == '-'; });
+}
+
+std::uint32_t fnv1a32(std::string_view text) {
+    std::uint32_t h = 2166136261u;
+    for (char c : text) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+std::string hex8(std::uint32_t v) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(8, '0');
+    for (int i = 7; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kDigits[v & 0xf];
+    return out;
+}
+
+// A group name stays readable in the ruleset; an expression like
+// "backend & agent_handler" is not a valid identifier, so it gets a stable hash.
+std::string set_name(std::string_view label, net::Family f) {
+    std::string base = is_plain_group_name(label) ? "g_" + std::string(label) : "x_" + hex8(fnv1a32(label));
+    return base + (f == net::Family::ipv4 ? "_v4" : "_v6");
+}
+
+const char* dir_prefix(Direction d) {
+    switch (d) {
+        case Direction::input: return "in";
+        case Direction::output: return "out";
+        case Direction::forward: return "fwd";
+    }
+    return "in";
+}
+
+const char* proto_name(std::uint8_t proto) { return proto == kProtoTcp ? "tcp" : "udp"; }
+
+std::string counter_name(const ProjectedFlow& flow) { return "flow_" + flow.id; }
+
+std::string piece_chain_name(Direction d, std::uint8_t proto, const PortPiece& piece) {
+    std::string ports = std::to_string(piece.lo);
+    if (piece.hi != piece.lo) ports += "-" + std::to_string(piece.hi);
+    return std::string(dir_prefix(d)) + "_" + proto_name(proto) + "_" + ports;
+}
+
+// ---- statements ---------------------------------------------------------
+
+RateUnit rate_unit(policy::RateUnit u) {
+    switch (u) {
+        case policy::RateUnit::second: return RateUnit::second;
+        case policy::RateUnit::minute: return RateUnit::minute;
+        case policy::RateUnit::hour: return RateUnit::hour;
+        case policy::RateUnit::day: return RateUnit::day;
+    }
+    return RateUnit::second;
+}
+
+Limit limit_of(const policy::Rate& r) { return Limit{r.count, rate_unit(r.unit), r.burst}; }
+
+ChainPolicy chain_policy(policy::ChainPolicy p) {
+    switch (p) {
+        case policy::ChainPolicy::accept: return ChainPolicy::accept;
+        case policy::ChainPolicy::drop: return ChainPolicy::drop;
+    }
+    return ChainPolicy::drop;
+}
+
+template <std::size_t N>
+MatchIcmpType icmp_match(net::Family f, const std::uint8_t (&types)[N]) {
+    return MatchIcmpType{f, std::vector<std::uint8_t>(types, types + N)};
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
+
+// ---- the lowering itself ------------------------------------------------
+
+// What one endpoint contributes to a rule of one family.
+struct SideMatch {
+    bool possible = true;            // false: the side has no address of this family
+    std::optional<std::string> set;  // the set to match; none: any address
+};
+
+class Lowering {
+public:
+    explicit Lowering(const resolve::Projection& p) : p_(p) { table_.name = p.table; }
+
+    Table run();
+
+private:
+    bool active(const ProjectedFlow& flow) const {
+        return flow.direction != Direction::output || p_.baseline.egress;
+    }
+    void add_counter(const ProjectedFlow& flow);
+    void register_set(const Endpoint& side, net::Family f, const std::string& name);
+    void register_flow_sets(const ProjectedFlow& flow);
+    SideMatch side_match(const Endpoint& side, net::Family f) const;
+    std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow, net::Family f) const;
+    std::vector<Statement> interface_matches(const ProjectedFlow& flow) const;
+    std::vector<std::vector<Statement>> rule_prefixes(const ProjectedFlow& flow) const;
+    Rule flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const;
+    std::vector<Rule> icmp_rules(Direction d) const;
+    void lower_services(Direction d);
+    void lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map);
+    Rule baseline_rule(std::vector<Statement> stmts) const;
+    void add_tail(Chain& chain, Direction d, const char* hook_word);
+    Chain base_chain(const char* name, Hook hook, ChainPolicy policy) const;
+    Chain input_chain();
+    Chain forward_chain();
+    Chain output_chain();
+
+    const resolve::Projection& p_;
+    Table table_;
+    std::map<std::string, std::string> set_label_;  // set name -> label it was made for
+    std::vector<Chain> piece_chains_;
+};
+
+void Lowering::add_counter(const ProjectedFlow& flow) {
+    std::string name = counter_name(flow);
+    for (const auto& c : table_.counters)
+        if (c.name == name) return;
+    std::string comment = flow.comment.empty() ? flow.src.label + " -> " + flow.dst.label : flow.comment;
+    table_.counters.push_back(Counter{name, clean_text(comment, kMaxComment), flow.span});
+}
+
+// A flow opens family f only if it has a service there: ports (either
+// family) or ICMP types of that family.
+bool uses_family(const ProjectedFlow& flow, net::Family f) {
+    bool icmp = !(f == net::Family::ipv4 ? flow.icmp : flow.icmpv6).empty();
+    return icmp || !flow.tcp.empty() || !flow.udp.empty();
+}
+
+// Sets are shared: every flow naming the same group matches the same set.
+void Lowering::register_set(const Endpoint& side, net::Family f, const std::string& name) {
+    auto [it, inserted] = set_label_.emplace(name, side.label);
+    // Plain names are unique group names; hashed names would need a 32-bit
+    // FNV collision between two expressions of one policy.
+    assert(it->second == side.label && "two labels lowered to one set name");
+    if (!inserted) return;
+    std::string comment = is_plain_group_name(side.label) ? "" : clean_text(side.label, kMaxComment);
+    table_.sets.push_back(AddrSet{name, f, side.addrs.family(f), comment, side.span});
+}
+
+// Only the sets some rule will match are created, in flow order (source
+// before destination, IPv4 before IPv6).
+void Lowering::register_flow_sets(const ProjectedFlow& flow) {
+    for (const Endpoint* side : {&flow.src, &flow.dst}) {
+        for (net::Family f : kFamilies) {
+            if (!uses_family(flow, f) || !family_matches(flow, f)) continue;
+            if (auto m = side_match(*side, f); m.set) register_set(*side, f, *m.set);
+        }
+    }
+}
+
+SideMatch Lowering::side_match(const Endpoint& side, net::Family f) const {
+    if (!side.match || side.addrs.full(f)) return {};
+    if (side.addrs.empty(f)) return {false, std::nullopt};
+    return {true, set_name(side.label, f)};
+}
+
+// The address matches of one family, or nullopt when a side cannot match it
+// (then the flow must not open that family at all).
+std::optional<std::vector<Statement>> Lowering::family_matches(const ProjectedFlow& flow,
+                                                               net::Family f) const {
+    bool covered = f == net::Family::ipv4 ? flow.ipv4 : flow.ipv6;
+    if (!covered) return std::nullopt;
+    std::vector<Statement> out;
+    const std::pair<const Endpoint*, MatchAddrSet::Field> sides[] = {{&flow.src, MatchAddrSet::Field::saddr},
+                                                                     {&flow.dst, MatchAddrSet::Field::daddr}};
+    for (auto [side, field] : sides) {
+        SideMatch m = side_match(*side, f);
+        if (!m.possible) return std::nullopt;
+        if (m.set) out.push_back(MatchAddrSet{f, field, *m.set});
+    }
+    return out;
+}
+
+std::vector<Statement> Lowering::interface_matches(const ProjectedFlow& flow) const {
+    std::vector<Statement> out;
+    if (!flow.iifnames.empty())
+        out.push_back(MatchInterface{MatchInterface::Dir::in, true, sorted_unique(flow.iifnames)});
+    if (!flow.oifnames.empty())
+        out.push_back(MatchInterface{MatchInterface::Dir::out, true, sorted_unique(flow.oifnames)});
+    return out;
+}
+
+// The match part of each rule a flow needs in a piece chain: one per family,
+// or a single family-less rule when neither family needs an address match.
+std::vector<std::vector<Statement>> Lowering::rule_prefixes(const ProjectedFlow& flow) const {
+    auto v4 = family_matches(flow, net::Family::ipv4);
+    auto v6 = family_matches(flow, net::Family::ipv6);
+    auto prefix = interface_matches(flow);
+    if (v4 && v6 && v4->empty() && v6->empty()) return {prefix};
+    std::vector<std::vector<Statement>> out;
+    for (auto [f, m] : {std::pair{net::Family::ipv4, &v4}, std::pair{net::Family::ipv6, &v6}}) {
+        if (!*m) continue;
+        auto stmts = prefix;
+        if ((*m)->empty()) stmts.push_back(MatchNfproto{f});
+        stmts.insert(stmts.end(), (*m)->begin(), (*m)->end());
+        out.push_back(std::move(stmts));
+    }
+    return out;
+}
+
+Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const {
+    stmts.push_back(CounterStmt{counter_name(flow)});
+    stmts.push_back(Verdict{Verdict::Kind::accept, {}});
+    return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
+}
+
+std::vector<std::uint8_t> icmp_types(const std::vector<policy::IcmpType>& types) {
+    std::vector<std::uint8_t> out;
+    for (const auto& t : types) out.push_back(t.type);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+// ICMP flows sit in the base chain: `icmp type` already implies the family.
+std::vector<Rule> Lowering::icmp_rules(Direction d) const {
+    std::vector<Rule> out;
+    for (const auto& flow : p_.flows) {
+        if (flow.direction != d || !active(flow)) continue;
+        for (net::Family f : kFamilies) {
+            auto types = icmp_types(f == net::Family::ipv4 ? flow.icmp : flow.icmpv6);
+            auto addr = family_matches(flow, f);
+            if (types.empty() || !addr) continue;
+            auto stmts = interface_matches(flow);
+            stmts.insert(stmts.end(), addr->begin(), addr->end());
+            stmts.push_back(MatchIcmpType{f, std::move(types)});
+            out.push_back(flow_rule(flow, std::move(stmts)));
+        }
+    }
+    return out;
+}
+
+void Lowering::lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map) {
+    std::vector<OwnedPortRange> ranges;
+    for (std::size_t i = 0; i < p_.flows.size(); ++i) {
+        const auto& flow = p_.flows[i];
+        if (flow.direction != d || !active(flow)) continue;
+        for (const auto& r : proto == kProtoTcp ? flow.tcp : flow.udp) ranges.push_back({r.lo, r.hi, i});
+    }
+    for (const auto& piece : split_port_ranges(ranges)) {
+        Chain chain{piece_chain_name(d, proto, piece), std::nullopt, {}, p_.flows[piece.owners[0]].span};
+        for (std::size_t owner : piece.owners)
+            for (auto& prefix : rule_prefixes(p_.flows[owner]))
+                chain.rules.push_back(flow_rule(p_.flows[owner], std::move(prefix)));
+        if (chain.rules.empty()) continue;  // no family can match: nothing to jump to
+        map.elements.push_back(ServiceMapElement{proto, piece.lo, piece.hi, chain.name});
+        piece_chains_.push_back(std::move(chain));
+    }
+}
+
+void Lowering::lower_services(Direction d) {
+    ServiceMap map{std::string(dir_prefix(d)) + "_svc", {}, p_.baseline.span};
+    lower_protocol(d, kProtoTcp, map);
+    lower_protocol(d, kProtoUdp, map);
+    if (!map.elements.empty()) table_.maps.push_back(std::move(map));
+}
+
+Rule Lowering::baseline_rule(std::vector<Statement> stmts) const {
+    return Rule{std::move(stmts), {}, p_.baseline.span};
+}
+
+Chain Lowering::base_chain(const char* name, Hook hook, ChainPolicy policy) const {
+    Chain chain{name, BaseChain{hook, 0, policy}, {}, p_.baseline.span};
+    chain.rules.push_back(baseline_rule({MatchCtState{kCtEstablishedRelated}, Verdict{}}));
+    chain.rules.push_back(baseline_rule({MatchCtState{kCtInvalid}, Verdict{Verdict::Kind::drop, {}}}));
+    return chain;
+}
+
+// Flow ICMP rules, the service lookup and the drop log close every base chain.
+void Lowering::add_tail(Chain& chain, Direction d, const char* hook_word) {
+    for (auto& r : icmp_rules(d)) chain.rules.push_back(std::move(r));
+    std::string map = std::string(dir_prefix(d)) + "_svc";
+    bool has_map = std::any_of(table_.maps.begin(), table_.maps.end(), [&](const auto& m) { return m.name == map; });
+    if (has_map) chain.rules.push_back(baseline_rule({ServiceVmap{map}}));
+    if (!p_.baseline.log_drops) return;
+    std::string prefix = clean_text(p_.baseline.log_prefix + " " + hook_word + " drop: ", kMaxLogPrefix);
+    chain.rules.push_back(baseline_rule({limit_of(p_.baseline.log_rate), Log{prefix}}));
+}
+
+Chain Lowering::input_chain() {
+    Chain chain = base_chain("input", Hook::input, chain_policy(p_.baseline.input));
+    Limit echo = limit_of(p_.baseline.echo_rate);
+    chain.rules.push_back(baseline_rule({MatchInterface{MatchInterface::Dir::in, false, {"lo"}}, Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
+    chain.rules.push_back(baseline_rule({MatchIcmpType{net::Family::ipv4, {kIcmpEcho}}, echo, Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6InputControl), Verdict{}}));
+    chain.rules.push_back(baseline_rule({MatchIcmpType{net::Family::ipv6, {kIcmpv6Echo}}, echo, Verdict{}}));
+    add_tail(chain, Direction::input, "input");
+    return chain;
+}
+
+Chain Lowering::forward_chain() {
+    Chain chain = base_chain("forward", Hook::forward, chain_policy(p_.baseline.forward));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6Errors), Verdict{}}));
+    add_tail(chain, Direction::forward, "forward");
+    return chain;
+}
+
+Chain Lowering::output_chain() {
+    Chain chain = base_chain("output", Hook::output, ChainPolicy::drop);
+    chain.rules.push_back(baseline_rule({MatchInterface{MatchInterface::Dir::out, false, {"lo"}}, Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6OutputControl), Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
+    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6Errors), Verdict{}}));
+    add_tail(chain, Direction::output, "output");
+    return chain;
+}
+
+Table Lowering::run() {
+    for (const auto& flow : p_.flows) {
+        if (!active(flow)) continue;
+        add_counter(flow);
+        register_flow_sets(flow);
+    }
+    for (Direction d : {Direction::input, Direction::forward, Direction::output})
+        if (d != Direction::output || p_.baseline.egress) lower_services(d);
+    // Regular chains must exist before the maps that jump to them are filled,
+    // and nft lists chains in creation order: pieces first, then base chains.
+    table_.chains = std::move(piece_chains_);
+    table_.chains.push_back(input_chain());
+    table_.chains.push_back(forward_chain());
+    if (p_.baseline.egress) table_.chains.push_back(output_chain());
+    return std::move(table_);
+}
+
+}  // namespace
+
+Table lower(const resolve::Projection& projection) { return Lowering(projection).run(); }
+
+}  // namespace nftpolicy::ir
