@@ -292,9 +292,11 @@ std::vector<Rule> Lowering::icmp_rules(Direction d) const {
             auto types = icmp_types(f == net::Family::ipv4 ? flow.icmp : flow.icmpv6);
             auto addr = family_matches(flow, f);
             if (types.empty() || !addr) continue;
+            // The type test goes first: its protocol check rejects every
+            // TCP/UDP packet before any address-set lookup is spent on it.
             auto stmts = interface_matches(flow);
-            stmts.insert(stmts.end(), addr->begin(), addr->end());
             stmts.push_back(MatchIcmpType{f, std::move(types)});
+            stmts.insert(stmts.end(), addr->begin(), addr->end());
             out.push_back(flow_rule(flow, std::move(stmts)));
         }
     }

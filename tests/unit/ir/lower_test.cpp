@@ -177,7 +177,7 @@ TEST_CASE("a v4-only source never yields an IPv6 rule or set") {
     REQUIRE(c.rules.size() == 1);
     CHECK_FALSE(mentions_family(c.rules[0], net::Family::ipv6));
     for (const auto& r : chain(t, "input").rules)
-        if (r.comment == "flow:v4") CHECK(stmt<MatchIcmpType>(r, 1).family == net::Family::ipv4);
+        if (r.comment == "flow:v4") CHECK(stmt<MatchIcmpType>(r, 0).family == net::Family::ipv4);
 }
 
 TEST_CASE("a rule without address matches covers both families with one rule") {
@@ -253,9 +253,10 @@ TEST_CASE("the input chain holds the baseline in order") {
     CHECK(std::is_sorted(nd.types.begin(), nd.types.end()));
     for (std::uint8_t needed : {2, 133, 134, 135, 136}) CHECK(std::count(nd.types.begin(), nd.types.end(), needed) == 1);
     CHECK(stmt<MatchIcmpType>(in.rules[6], 0).types == std::vector<std::uint8_t>{128});
-    // the flow's ICMP rule comes before the service lookup
-    CHECK(stmt<MatchAddrSet>(in.rules[7], 0).set == "g_admins_v4");
-    CHECK(stmt<MatchIcmpType>(in.rules[7], 1).types == std::vector<std::uint8_t>{8});
+    // the flow's ICMP rule comes before the service lookup, its type test
+    // before its address lookup
+    CHECK(stmt<MatchIcmpType>(in.rules[7], 0).types == std::vector<std::uint8_t>{8});
+    CHECK(stmt<MatchAddrSet>(in.rules[7], 1).set == "g_admins_v4");
     check_flow_tail(in.rules[7], "ping");
     CHECK(stmt<ServiceVmap>(in.rules[8], 0).map == "in_svc");
     CHECK(stmt<Limit>(in.rules[9], 0).unit == RateUnit::minute);
