@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs what nftpolicy needs to build and test on Debian 12, as root.
+# Does nothing when everything is already installed.
+set -euo pipefail
+packages=(
+    build-essential cmake ninja-build pkg-config
+    libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
+    libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev catch2
+    nftables iproute2 util-linux
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: install dependencies, build with
+# -Werror, run every test; then build again with ASan+UBSan and run every test
+# under the sanitizers. Kernel tests make their own network namespaces.
+# Usage (as root on Debian 12): contrib/scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+contrib/scripts/deps.sh
+jobs=$(nproc)
+
+run_suite() {  # run_suite BUILD_DIR [cmake options...]
+    local dir=$1; shift
+    echo "== configure $dir $*"
+    cmake -S . -B "$dir" -G Ninja -DNFTPOLICY_WERROR=ON "$@" >/dev/null
+    echo "== build $dir"
+    ninja -C "$dir" -j "$jobs"
+    echo "== test $dir"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+run_suite build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DNFTPOLICY_SANITIZE=ON
+echo "== all suites passed"

@@ -1,0 +1,69 @@
+// What every `nftpolicy` subcommand shares: exit codes, the policy options
+// (--include-path, --host, --phase, --gates, --table), and the pipeline
+// load -> resolve -> lower with diagnostics printed to stderr.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "ir/ruleset.h"
+#include "policy/load.h"
+#include "resolve/projection.h"
+#include "support/diagnostic.h"
+
+namespace nftpolicy::cli {
+
+// Exit codes, the same for every command (docs/cli.md).
+enum Exit : int {
+    exit_ok = 0,
+    exit_differences = 1,    // `diff`: the kernel differs from the policy
+    exit_usage = 2,          // bad command line
+    exit_invalid_policy = 3, // the policy has errors; nothing was changed
+    exit_system = 4,         // I/O, permissions, netlink failure
+    exit_kernel = 5,         // the kernel rejected the ruleset; nothing was changed
+    exit_busy = 6,           // another apply holds the lock, or the ruleset kept changing
+};
+
+inline constexpr const char* kDefaultPolicy = "/etc/nftpolicy/site.toml";
+
+// Options that select what to compile.
+struct PolicyArgs {
+    std::string policy = kDefaultPolicy;
+    std::vector<std::string> include_paths;
+    std::string host;
+    std::vector<std::string> phases;  // "coexist" or "migration=final"
+    std::vector<std::string> gates;   // "migration.gate"
+    std::string table;                // overrides [settings] table
+};
+
+// Adds the POLICY positional and --include-path to `cmd`.
+void add_policy_file_options(CLI::App& cmd, PolicyArgs& args);
+// Adds --host, --phase, --gates and --table to `cmd`.
+void add_projection_options(CLI::App& cmd, PolicyArgs& args);
+
+// The result of a successful compile: every stage's output, and the sources
+// that the spans point into.
+struct Compiled {
+    std::unique_ptr<SourceManager> sources;
+    policy::Policy policy;
+    resolve::Projection projection;
+    ir::Table table;
+};
+
+// Loads the policy with the configured search path; prints diagnostics.
+std::optional<policy::Policy> load(const PolicyArgs& args, SourceManager& sources);
+
+// Turns --phase/--gates into resolve options; reports bad values to stderr.
+std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, const policy::Policy& policy);
+
+// load -> resolve -> lower. Prints diagnostics (errors and warnings) to stderr.
+// On failure returns nullopt and sets `exit_code`.
+std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code);
+
+// Prints every diagnostic to stderr.
+void print_diagnostics(const Diagnostics& diags);
+
+}  // namespace nftpolicy::cli
