@@ -10,6 +10,7 @@
 #include "policy/group_expr.h"
 #include "policy/schema.h"
 #include "policy/toml_reader.h"
+#include "support/text.h"
 
 namespace nftpolicy::policy {
 
@@ -214,7 +215,11 @@ std::vector<IcmpType> read_icmp(Reader& r, const toml::node& node, net::Family f
         auto type = net::icmp_type_by_name(family, ref.name);
         if (!type) {
             auto names = net::icmp_type_names(family);
-            auto& d = r.error(ref.span, fmt::format("unknown {} type '{}'", proto, ref.name));
+            std::string msg = fmt::format("unknown {} type '{}'", proto, ref.name);
+            if (auto best = closest_match(ref.name, names); !best.empty()) {
+                msg += fmt::format("; did you mean '{}'?", best);
+            }
+            auto& d = r.error(ref.span, std::move(msg));
             add_note(d, {}, fmt::format("expected one of: {}", fmt::join(names, ", ")));
             continue;
         }
@@ -323,7 +328,9 @@ void read_migration(Reader& r, const toml::key& key, const toml::table& t, FileP
     if (auto n = t.get("gates")) {
         m.gates = r.strings(*n, "a gate name");
         for (const auto& g : *m.gates) {
-            if (!is_name(g.name, true)) r.error(g.span, fmt::format("invalid gate name '{}'", g.name));
+            if (!is_name(g.name, true)) {
+                r.error(g.span, fmt::format("invalid gate name '{}': use letters, digits, '_' and '-'", g.name));
+            }
         }
     }
     if (auto n = t.get("phase")) {
@@ -372,7 +379,9 @@ void read_host(Reader& r, const toml::key& key, const toml::table& t, FilePolicy
     Host h;
     h.name = std::string(key.str());
     h.span = r.span(key);
-    if (!is_name(h.name, true, true)) r.error(h.span, fmt::format("invalid host name '{}'", h.name));
+    if (!is_name(h.name, true, true)) {
+        r.error(h.span, fmt::format("invalid host name '{}': use letters, digits, '_', '-' and '.'", h.name));
+    }
     if (!r.check(t, schema::host)) return;
     read_host_mode(r, t, h);
     if (auto n = t.get("roles")) h.roles = r.strings(*n, "a role (group name)");

@@ -77,8 +77,10 @@ private:
         if (!root) return std::nullopt;
         FilePolicy own = build_file_policy(*root, file, diags_);
         stack_.push_back(canonical(file.path));
+        shown_.push_back(file.path);
         Merged below = load_includes(own);
         stack_.pop_back();
+        shown_.pop_back();
         return overlay(std::move(below), std::move(own));
     }
 
@@ -129,10 +131,12 @@ private:
         return acc;
     }
 
+    // The chain is named with the paths the user sees in other messages,
+    // not the canonical ones used to detect it.
     void report_cycle(const NameRef& ref, const std::string& key) {
-        auto it = std::find(stack_.begin(), stack_.end(), key);
-        std::vector<std::string> chain(it, stack_.end());
-        chain.push_back(key);
+        auto start = std::find(stack_.begin(), stack_.end(), key) - stack_.begin();
+        std::vector<std::string> chain(shown_.begin() + start, shown_.end());
+        chain.push_back(shown_[static_cast<std::size_t>(start)]);
         diags_.error(ref.span, fmt::format("include cycle: {}", fmt::join(chain, " -> ")));
     }
 
@@ -215,6 +219,7 @@ private:
     SourceManager& sources_;
     Diagnostics& diags_;
     std::vector<std::string> stack_;  // files being loaded, for cycle detection
+    std::vector<std::string> shown_;  // the same files, as their paths are shown
     std::set<std::string> done_;      // files merged already
 };
 

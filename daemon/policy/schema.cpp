@@ -145,8 +145,10 @@ bool check_table(const toml::table& table, const TableSpec& spec, const SourceFi
         if (ks == nullptr) {
             report_unknown_key(key, spec, file, diags);
         } else if (!kind_matches(value, ks->kind)) {
+            // A user-chosen name alone does not say what it is; name its table.
+            std::string where = ks == spec.any_key ? fmt::format(" in {}", spec.what) : "";
             diags.error(span_of(file, value.source()),
-                        fmt::format("'{}' must be {}, not {}", key.str(), describe(ks->kind),
+                        fmt::format("'{}'{} must be {}, not {}", key.str(), where, describe(ks->kind),
                                     toml_type_name(value.type())));
         }
     }

@@ -11,13 +11,42 @@ SourceSpan span_of(const SourceFile& file, const toml::source_region& region) {
     return s;
 }
 
+namespace {
+
+// True when `pos` is at (or past) the end of its line: where toml++ stops on
+// a string whose closing quote is missing.
+bool at_line_end(const SourceFile& file, SourcePos pos) {
+    return pos.column > file.line(pos.line).size();
+}
+
+// toml++'s words for the two most common slips of hand-written policies are
+// about TOML internals; say what the user most likely did instead.
+std::string syntax_message(const SourceFile& file, SourcePos pos, std::string_view description) {
+    if (description.find("control characters") != std::string_view::npos && at_line_end(file, pos)) {
+        return "invalid TOML: string not closed before the end of the line (missing quote?)";
+    }
+    return fmt::format("invalid TOML: {}", description);
+}
+
+void add_syntax_hint(Diagnostic& d, std::string_view description) {
+    if (description.find("could not determine value type") != std::string_view::npos) {
+        add_note(d, {}, "names and words must be quoted strings, e.g. \"drop\"");
+    } else if (description.find("floating-point") != std::string_view::npos &&
+               description.find("saw '.'") != std::string_view::npos) {
+        add_note(d, {}, "addresses must be quoted strings, e.g. \"10.0.0.1\"");
+    }
+}
+
+}  // namespace
+
 std::optional<toml::table> parse_toml(const SourceFile& file, Diagnostics& diags) {
     toml::parse_result result = toml::parse(file.text, std::string_view(file.path));
     if (!result) {
         const toml::parse_error& err = result.error();
         SourceSpan span = span_of(file, err.source());
         span.end = span.begin;
-        diags.error(span, fmt::format("invalid TOML: {}", err.description()));
+        auto& d = diags.error(span, syntax_message(file, span.begin, err.description()));
+        add_syntax_hint(d, err.description());
         return std::nullopt;
     }
     return std::move(result).table();
