@@ -1,0 +1,279 @@
+// Desired vs observed -> one batch; see netlink_diff.h.
+//
+// Message order inside the batch matters because the kernel checks
+// references as it goes: rules are flushed before the sets, counters and
+// chains they reference are deleted; chains exist before map elements and
+// rules jump to them; sets exist before the rules that look them up.
+#include "emit/netlink_diff.h"
+
+#include <linux/netfilter/nf_tables.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "emit/netlink_encode.h"
+
+namespace nftpolicy::emit {
+
+namespace {
+
+const std::string& name_of(const ObservedChain& c) { return c.name; }
+const std::string& name_of(const ObservedSet& s) { return s.def.name; }
+const std::string& name_of(const ObservedCounter& c) { return c.name; }
+
+template <typename T>
+const T* find_named(const std::vector<T>& items, const std::string& name) {
+    for (const T& item : items) {
+        if (name_of(item) == name) return &item;
+    }
+    return nullptr;
+}
+
+bool same_rules(const DesiredChain& want, const ObservedChain& have) {
+    if (want.rules.size() != have.rules.size()) return false;
+    for (std::size_t i = 0; i < want.rules.size(); ++i) {
+        if (want.rules[i].canonical.text != have.rules[i].canonical.text) return false;
+    }
+    return true;
+}
+
+bool same_hook(const BaseDef& a, const BaseDef& b) {
+    return a.hooknum == b.hooknum && a.prio == b.prio && a.type == b.type;
+}
+
+MessageOrigin origin(const SourceSpan& span, std::string what) { return MessageOrigin{span, std::move(what), {}}; }
+
+// Walks desired elements (ascending, from a callback source) against the
+// observed sorted list, reporting those only on one side.
+template <typename Elem, typename Source, typename OnlyWant, typename OnlyHave>
+void merge_walk(Source&& for_each_desired, const std::vector<Elem>& have, OnlyWant&& only_want, OnlyHave&& only_have) {
+    std::size_t i = 0;
+    for_each_desired([&](const Elem& d) {
+        while (i < have.size() && have[i] < d) only_have(have[i++]);
+        if (i < have.size() && have[i] == d) {
+            ++i;
+        } else {
+            only_want(d);
+        }
+    });
+    while (i < have.size()) only_have(have[i++]);
+}
+
+struct Planner {
+    Planner(const DesiredTable& w, const ObservedTable& h, std::uint32_t first_seq)
+        : want(w), have(h), plan{Batch(first_seq), {}} {}
+
+    const DesiredTable& want;
+    const ObservedTable& have;
+    Plan plan;
+
+    // Decisions, by name.
+    std::set<std::string> flush_chains, delete_chains, create_chains, fill_chains;
+    std::vector<const DesiredChain*> policy_updates;
+    std::set<std::string> delete_sets, create_sets, delete_counters;
+    std::map<std::string, const ObservedCounter*> create_counters;  // observed: values to carry over
+    std::vector<std::pair<const DesiredSet*, const ObservedSet*>> element_diffs;
+    std::set<std::string> replaced_refs;  // sets/counters recreated: their users must be rebuilt
+
+    void decide_counters() {
+        for (const DesiredCounter& c : want.counters) {
+            const ObservedCounter* o = find_named(have.counters, c.name);
+            if (o == nullptr) {
+                create_counters[c.name] = nullptr;
+                plan.changes.push_back("+ counter " + c.name);
+            } else if (o->udata != c.udata) {
+                delete_counters.insert(c.name);
+                create_counters[c.name] = o;
+                replaced_refs.insert(c.name);
+                plan.changes.push_back("~ counter " + c.name + ": recreated, values kept");
+            }
+        }
+        for (const ObservedCounter& o : have.counters) {
+            if (std::none_of(want.counters.begin(), want.counters.end(), [&](const auto& c) { return c.name == o.name; })) {
+                delete_counters.insert(o.name);
+                plan.changes.push_back("- counter " + o.name);
+            }
+        }
+    }
+
+    void decide_sets() {
+        for (const DesiredSet& s : want.sets) {
+            const ObservedSet* o = find_named(have.sets, s.def.name);
+            if (o == nullptr) {
+                create_sets.insert(s.def.name);
+                plan.changes.push_back("+ set " + s.def.name);
+            } else if (!same_definition(s.def, o->def)) {
+                delete_sets.insert(s.def.name);
+                create_sets.insert(s.def.name);
+                replaced_refs.insert(s.def.name);
+                plan.changes.push_back("~ set " + s.def.name + ": declaration changed, recreated");
+            } else {
+                element_diffs.emplace_back(&s, o);
+            }
+        }
+        for (const ObservedSet& o : have.sets) {
+            if (std::none_of(want.sets.begin(), want.sets.end(), [&](const auto& s) { return s.def.name == o.def.name; })) {
+                delete_sets.insert(o.def.name);
+                plan.changes.push_back("- set " + o.def.name);
+            }
+        }
+    }
+
+    bool uses_replaced(const ObservedChain& c) const {
+        for (const ObservedRule& r : c.rules) {
+            for (const std::string& s : r.canonical.sets) {
+                if (replaced_refs.count(s)) return true;
+            }
+            for (const std::string& s : r.canonical.objects) {
+                if (replaced_refs.count(s)) return true;
+            }
+        }
+        return false;
+    }
+
+    void decide_chain(const DesiredChain& c) {
+        const ObservedChain* o = find_named(have.chains, c.name);
+        if (o == nullptr) {
+            create_chains.insert(c.name);
+            fill_chains.insert(c.name);
+            plan.changes.push_back("+ chain " + c.name + " (" + std::to_string(c.rules.size()) + " rules)");
+            return;
+        }
+        if (c.base.has_value() != o->base.has_value() || (c.base && !same_hook(*c.base, *o->base))) {
+            flush_chains.insert(c.name);
+            delete_chains.insert(c.name);
+            create_chains.insert(c.name);
+            fill_chains.insert(c.name);
+            plan.changes.push_back("~ chain " + c.name + ": hook changed, recreated");
+            return;
+        }
+        if (c.base && c.base->policy != o->base->policy) {
+            policy_updates.push_back(&c);
+            plan.changes.push_back("~ chain " + c.name + ": policy changed");
+        }
+        if (!same_rules(c, *o) || uses_replaced(*o)) {
+            flush_chains.insert(c.name);
+            fill_chains.insert(c.name);
+            plan.changes.push_back("~ chain " + c.name + ": rules " + std::to_string(o->rules.size()) + " -> " +
+                                   std::to_string(c.rules.size()));
+        }
+    }
+
+    void decide_chains() {
+        for (const DesiredChain& c : want.chains) decide_chain(c);
+        for (const ObservedChain& o : have.chains) {
+            if (std::none_of(want.chains.begin(), want.chains.end(), [&](const auto& c) { return c.name == o.name; })) {
+                flush_chains.insert(o.name);
+                delete_chains.insert(o.name);
+                plan.changes.push_back("- chain " + o.name);
+            }
+        }
+    }
+
+    // ---- encoding, in dependency order ----------------------------------
+
+    void for_each_desired(const DesiredSet& s, const std::function<void(const KeyElem&)>& fn) const {
+        if (s.addr != nullptr) for_each_interval_element(s.addr->elements, s.addr->family, fn);
+    }
+
+    // Deletions (add == false) or additions of one kept set's elements.
+    std::size_t write_element_diff(const DesiredSet& s, const ObservedSet& o, bool add) {
+        encode::ElementWriter w(plan.batch, add, want.name, s.def, 0, origin(s.span, "elements of set " + s.def.name));
+        if (s.def.flags & NFT_SET_MAP) {
+            auto source = [&s](const auto& fn) { std::for_each(s.map_elements.begin(), s.map_elements.end(), fn); };
+            merge_walk<MapElem>(source, o.map_elements, [&](const MapElem& e) { if (add) w.put(e); },
+                                [&](const MapElem& e) { if (!add) w.put(e); });
+        } else {
+            auto source = [&](const auto& fn) { for_each_desired(s, fn); };
+            merge_walk<KeyElem>(source, o.elements, [&](const KeyElem& e) { if (add) w.put(e); },
+                                [&](const KeyElem& e) { if (!add) w.put(e); });
+        }
+        return w.count();
+    }
+
+    void write_new_set(const DesiredSet& s) {
+        encode::new_set(plan.batch, want.name, s.def, s.id, origin(s.span, "set " + s.def.name));
+        encode::ElementWriter w(plan.batch, true, want.name, s.def, s.id, origin(s.span, "elements of set " + s.def.name));
+        if (s.def.flags & NFT_SET_MAP) {
+            for (const MapElem& e : s.map_elements) w.put(e);
+        } else {
+            for_each_desired(s, [&w](const KeyElem& e) { w.put(e); });
+        }
+    }
+
+    void write_deletions(std::map<std::string, std::size_t>& removed) {
+        for (const ObservedChain& o : have.chains) {
+            if (flush_chains.count(o.name) && !o.rules.empty()) encode::flush_chain(plan.batch, want.name, o.name);
+        }
+        for (auto [s, o] : element_diffs) removed[s->def.name] = write_element_diff(*s, *o, false);
+        for (const std::string& name : delete_sets) encode::del_set(plan.batch, want.name, name);
+        for (const std::string& name : delete_counters) encode::del_counter(plan.batch, want.name, name);
+        for (const ObservedChain& o : have.chains) {
+            if (delete_chains.count(o.name)) encode::del_chain(plan.batch, want.name, o.name);
+        }
+    }
+
+    void write_additions(std::map<std::string, std::size_t>& added) {
+        for (const DesiredChain& c : want.chains) {
+            if (create_chains.count(c.name)) {
+                encode::new_chain(plan.batch, want.name, c.name, c.base, origin(c.span, "chain " + c.name));
+            }
+        }
+        for (const DesiredChain* c : policy_updates) {
+            encode::new_chain(plan.batch, want.name, c->name, c->base, origin(c->span, "policy of chain " + c->name));
+        }
+        for (const DesiredCounter& c : want.counters) {
+            auto it = create_counters.find(c.name);
+            if (it == create_counters.end()) continue;
+            const ObservedCounter* old = it->second;
+            encode::new_counter(plan.batch, want.name, c, old ? old->packets : 0, old ? old->bytes : 0);
+        }
+        for (const DesiredSet& s : want.sets) {
+            if (create_sets.count(s.def.name)) write_new_set(s);
+        }
+        for (auto [s, o] : element_diffs) added[s->def.name] = write_element_diff(*s, *o, true);
+        for (const DesiredChain& c : want.chains) {
+            if (!fill_chains.count(c.name)) continue;
+            for (std::size_t i = 0; i < c.rules.size(); ++i) {
+                const DesiredRule& r = c.rules[i];
+                encode::new_rule(plan.batch, want.name, r,
+                                 origin(r.span, "rule " + std::to_string(i + 1) + " of chain " + c.name));
+            }
+        }
+    }
+
+    void summarize_elements(const std::map<std::string, std::size_t>& added,
+                            const std::map<std::string, std::size_t>& removed) {
+        for (auto [s, o] : element_diffs) {
+            const std::size_t a = added.at(s->def.name);
+            const std::size_t r = removed.at(s->def.name);
+            if (a + r == 0) continue;
+            plan.changes.push_back("~ set " + s->def.name + ": +" + std::to_string(a) + " -" + std::to_string(r) +
+                                   " elements");
+        }
+    }
+};
+
+}  // namespace
+
+Plan plan_commit(const DesiredTable& desired, const ObservedTable* observed, std::uint32_t genid,
+                 std::uint32_t first_seq) {
+    const ObservedTable empty{desired.name, genid, {}, {}, {}};
+    Planner p(desired, observed != nullptr ? *observed : empty, first_seq);
+    if (observed == nullptr) {
+        encode::new_table(p.plan.batch, desired.name);
+        p.plan.changes.push_back("+ table inet " + desired.name);
+    }
+    p.decide_counters();
+    p.decide_sets();
+    p.decide_chains();
+    std::map<std::string, std::size_t> added, removed;
+    p.write_deletions(removed);
+    p.write_additions(added);
+    p.summarize_elements(added, removed);
+    p.plan.batch.close(genid);
+    return std::move(p.plan);
+}
+
+}  // namespace nftpolicy::emit

@@ -1,0 +1,97 @@
+// IR -> the kernel objects of our table, as libnftnl objects and compact
+// element lists: what the policy wants the kernel to hold ("desired"). The
+// diff (netlink_diff.h) compares this with an ObservedTable and encodes only
+// the difference into a Batch.
+//
+// Every statement is lowered to the expressions nft generates for it,
+// including the implicit dependencies (`ip saddr @s` in an inet table is
+// `meta nfproto ipv4` + payload + lookup), and `{ a, b }` lists become
+// anonymous sets created in the same batch as their rule.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "emit/netlink_state.h"
+#include "ir/ruleset.h"
+#include "support/result.h"
+#include "support/source.h"
+
+struct nftnl_rule;
+
+namespace nftpolicy::emit {
+
+struct RuleDeleter {
+    void operator()(nftnl_rule* r) const;
+};
+using RulePtr = std::unique_ptr<nftnl_rule, RuleDeleter>;
+
+// An anonymous set (`{ 22, 80-90 }`) created with, and bound to, one rule.
+struct AnonSet {
+    SetDef def;  // name "__set%d": the kernel picks the number
+    std::uint32_t id = 0;
+    std::vector<KeyElem> elements;  // as sent, ascending
+};
+
+struct DesiredRule {
+    RulePtr rule;  // family, table, chain and expressions set
+    std::vector<AnonSet> anon_sets;
+    CanonicalRule canonical;
+    std::vector<std::string> expr_names;  // per expression, for error reports
+    SourceSpan span;
+};
+
+struct DesiredChain {
+    std::string name;
+    std::optional<BaseDef> base;
+    std::vector<DesiredRule> rules;
+    SourceSpan span;
+};
+
+// A named set or map. Address sets keep a pointer to the IR's intervals so a
+// 1M-element set is never copied; elements are generated while encoding.
+struct DesiredSet {
+    SetDef def;
+    std::uint32_t id = 0;
+    const ir::AddrSet* addr = nullptr;   // address set
+    std::vector<MapElem> map_elements;  // service map, sorted
+    SourceSpan span;
+};
+
+struct DesiredCounter {
+    std::string name;
+    std::vector<std::uint8_t> udata;  // the comment, as nft stores it
+    SourceSpan span;
+};
+
+struct DesiredTable {
+    std::string name;
+    std::vector<DesiredCounter> counters;
+    std::vector<DesiredSet> sets;
+    std::vector<DesiredChain> chains;
+};
+
+// Resolves an interface name to its index for `iif`/`oif` (nft does this at
+// compile time too). Returns 0 when there is no such interface.
+using InterfaceIndex = std::function<std::uint32_t(const std::string& name)>;
+
+struct ObjectOptions {
+    InterfaceIndex interface_index;  // empty: if_nametoindex()
+};
+
+// Builds the desired objects. Fails only when an `iif`/`oif` interface does
+// not exist. The IR table must outlive the result (address sets point into it).
+Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options = {});
+
+// The elements of an address set as the kernel stores an interval set, in
+// ascending key order: nft's leading end marker at 0 when the first interval
+// does not start at 0, then each interval's start and (unless it reaches the
+// top of the address space) the end element at hi+1.
+void for_each_interval_element(const std::vector<net::Interval>& intervals, net::Family family,
+                               const std::function<void(const KeyElem&)>& fn);
+
+}  // namespace nftpolicy::emit

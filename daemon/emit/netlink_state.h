@@ -1,0 +1,127 @@
+// The kernel's view of one table, in a form both sides of a diff share: what
+// the kernel holds (read by kernel/, "observed") and what the policy wants
+// (built from the IR, "desired") are compared through these types.
+//
+// Rules are compared by a canonical text of their expressions (handles,
+// counter values and anonymous set names left out; an anonymous set is
+// replaced by its content), so that a rule the kernel holds compares equal
+// to the rule we would send.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/addr.h"
+
+struct nftnl_rule;
+
+namespace nftpolicy::emit {
+
+using net::U128;
+
+// One element of a set with a scalar key of at most 16 bytes, the key bytes
+// read as a big-endian number: numeric order is then the kernel's interval
+// order. `end` marks NFT_SET_ELEM_INTERVAL_END.
+struct KeyElem {
+    U128 key = 0;
+    bool end = false;
+    friend bool operator==(const KeyElem&, const KeyElem&) = default;
+};
+// Ascending key; at equal keys an end element sorts before a start element.
+bool operator<(const KeyElem& a, const KeyElem& b);
+
+// One element of a concatenated-range verdict map: key and key_end are the
+// 8-byte concatenation (proto padded to 4 bytes, port padded to 4 bytes) as a
+// big-endian number; the verdict is NFT_JUMP/NFT_GOTO with a chain, or a plain
+// verdict code.
+struct MapElem {
+    U128 key = 0;
+    U128 key_end = 0;
+    std::int32_t verdict = 0;
+    std::string chain;
+    friend bool operator==(const MapElem&, const MapElem&) = default;
+};
+bool operator<(const MapElem& a, const MapElem& b);
+
+// A set as declared to the kernel, without its elements.
+struct SetDef {
+    std::string name;
+    std::uint32_t flags = 0;
+    std::uint32_t key_type = 0;
+    std::uint32_t key_len = 0;
+    std::uint32_t data_type = 0;  // maps only
+    std::uint32_t data_len = 0;
+    std::vector<std::uint32_t> concat;  // NFTA_SET_DESC_CONCAT field lengths
+    std::vector<std::uint8_t> udata;    // nft's user data (byte order, typeof, comment)
+};
+// Two declarations the kernel would treat as the same set (no recreate needed).
+bool same_definition(const SetDef& a, const SetDef& b);
+
+// `type filter hook H priority P; policy X;`
+struct BaseDef {
+    std::uint32_t hooknum = 0;
+    std::int32_t prio = 0;
+    std::string type = "filter";
+    std::uint32_t policy = 0;  // NF_DROP 0, NF_ACCEPT 1
+    friend bool operator==(const BaseDef&, const BaseDef&) = default;
+};
+
+// A rule reduced to what matters for comparison.
+struct CanonicalRule {
+    std::string text;               // one line per expression, plus the user data
+    std::vector<std::string> sets;  // named sets it looks up
+    std::vector<std::string> objects;  // named counters it references
+};
+
+// Resolves a lookup's set to the canonical text of an anonymous set's
+// content; returns nullopt for a named set (then the name is used).
+using AnonResolver = std::function<std::optional<std::string>(std::string_view name, std::uint32_t set_id)>;
+
+CanonicalRule canonical_rule(const nftnl_rule* rule, const AnonResolver& resolve_anon);
+// The canonical content of an anonymous set (definition and sorted elements).
+std::string canonical_anon(const SetDef& def, std::vector<KeyElem> elements);
+
+// ---- what the kernel holds ---------------------------------------------------
+
+struct ObservedRule {
+    std::uint64_t handle = 0;
+    CanonicalRule canonical;
+};
+
+struct ObservedChain {
+    std::string name;
+    std::optional<BaseDef> base;
+    std::vector<ObservedRule> rules;
+};
+
+struct ObservedSet {
+    SetDef def;
+    std::vector<KeyElem> elements;  // sorted; scalar-key sets
+    std::vector<MapElem> map_elements;  // sorted; concatenated-range maps
+};
+
+struct ObservedCounter {
+    std::string name;
+    std::vector<std::uint8_t> udata;
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+};
+
+// Our table as the kernel holds it, at generation `genid`.
+struct ObservedTable {
+    std::string name;
+    std::uint32_t genid = 0;
+    std::vector<ObservedChain> chains;  // in kernel order
+    std::vector<ObservedSet> sets;      // named sets and maps only
+    std::vector<ObservedCounter> counters;
+};
+
+// Helpers shared by the reader and the builder.
+U128 key_from_bytes(const void* data, std::size_t len);
+void key_to_bytes(U128 key, std::size_t len, std::uint8_t* out);
+
+}  // namespace nftpolicy::emit

@@ -1,0 +1,72 @@
+// The apply loop; see apply.h.
+#include "kernel/apply.h"
+
+#include <cstring>
+
+#include "emit/netlink_diff.h"
+
+namespace nftpolicy::kernel {
+
+namespace {
+
+// The part of a message an extended ACK offset points into, if recorded.
+std::string part_at(const emit::MessageOrigin& origin, std::uint32_t offset) {
+    std::string found;
+    for (const auto& [start, what] : origin.parts) {
+        if (start <= offset) found = what;
+    }
+    return found;
+}
+
+std::string describe(const emit::Batch& batch, const Rejection& r) {
+    std::string text = std::strerror(r.error);
+    if (!r.message.empty()) text += " (" + r.message + ")";
+    const emit::BatchMessage* m = batch.find(r.seq);
+    if (m == nullptr) return "kernel rejected the batch: " + text;
+    std::string where = m->origin.span.valid() ? m->origin.span.where() + ": " : "";
+    std::string what = m->origin.what;
+    if (r.offset != 0) {
+        if (std::string part = part_at(m->origin, r.offset); !part.empty()) what += ", " + part;
+    }
+    return where + "kernel rejected " + what + ": " + text;
+}
+
+}  // namespace
+
+std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome) {
+    std::string out;
+    for (const Rejection& r : outcome.rejections) {
+        if (!out.empty()) out += '\n';
+        out += describe(batch, r);
+    }
+    return out;
+}
+
+Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options) {
+    auto desired = emit::build_objects(table, options.objects);
+    if (!desired) return tl::unexpected(desired.error());
+    ApplyReport report;
+    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+        auto view = kernel.read(table.name);
+        if (!view) return tl::unexpected(view.error());
+        const emit::ObservedTable* observed = view->table ? &*view->table : nullptr;
+        emit::Plan plan = emit::plan_commit(*desired, observed, view->genid);
+        report.changes = std::move(plan.changes);
+        report.messages = plan.batch.size();
+        report.genid = view->genid;
+        if (plan.empty() || options.dry_run) return report;
+        report.attempts = attempt;
+        auto outcome = kernel.commit(plan.batch);
+        if (!outcome) return tl::unexpected(outcome.error());
+        switch (outcome->status) {
+            case CommitOutcome::Status::committed: report.committed = true; return report;
+            case CommitOutcome::Status::conflict: continue;  // someone else committed: recompute
+            case CommitOutcome::Status::rejected:
+                return fail(ErrorKind::kernel, describe_rejections(plan.batch, *outcome));
+        }
+    }
+    return fail(ErrorKind::conflict, "the ruleset changed during each of " + std::to_string(options.max_attempts) +
+                                         " attempts to apply; another process keeps modifying nftables");
+}
+
+}  // namespace nftpolicy::kernel

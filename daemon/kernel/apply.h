@@ -1,0 +1,40 @@
+// apply: make the kernel hold the IR table, changing only what differs, in
+// one generation-checked transaction. Read our table, diff, commit; when the
+// kernel says the ruleset generation moved (someone else committed between
+// our read and our commit), read again, recompute and retry a bounded number
+// of times. A rejected batch changes nothing, and the error names the policy
+// span of the message the kernel refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "emit/netlink_objects.h"
+#include "ir/ruleset.h"
+#include "kernel/ruleset_kernel.h"
+#include "support/result.h"
+
+namespace nftpolicy::kernel {
+
+struct ApplyOptions {
+    bool dry_run = false;  // compute and report the changes, commit nothing
+    int max_attempts = 3;  // commits tried when the generation keeps moving
+    emit::ObjectOptions objects;
+};
+
+struct ApplyReport {
+    std::vector<std::string> changes;  // empty: the kernel already matched
+    std::size_t messages = 0;          // messages in the committed (or planned) batch
+    std::uint32_t genid = 0;           // generation the last plan was computed against
+    int attempts = 0;                  // commits sent
+    bool committed = false;
+};
+
+Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options = {});
+
+// "site.toml:12:9: kernel rejected rule 2 of chain input (expression 4
+// (lookup)): No such file or directory" for each rejection.
+std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome);
+
+}  // namespace nftpolicy::kernel

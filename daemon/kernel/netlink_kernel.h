@@ -1,0 +1,40 @@
+// RulesetKernel over a NETLINK_NETFILTER socket (libmnl): dumps parsed with
+// libnftnl (elements with libmnl directly, to stay compact at 1M elements),
+// batches sent in one sendmsg() with socket buffers sized to the batch, and
+// every acknowledgement read back (NLM_F_ACK on each message, NETLINK_EXT_ACK
+// for attribute offsets, NETLINK_CAP_ACK so an error does not echo a 64 KiB
+// message back).
+#pragma once
+
+#include <memory>
+
+#include "kernel/ruleset_kernel.h"
+
+struct mnl_socket;
+
+namespace nftpolicy::kernel {
+
+class NetlinkKernel final : public RulesetKernel {
+public:
+    // Opens and binds the socket; fails without CAP_NET_ADMIN.
+    static Result<std::unique_ptr<NetlinkKernel>> open();
+    ~NetlinkKernel() override;
+    NetlinkKernel(const NetlinkKernel&) = delete;
+    NetlinkKernel& operator=(const NetlinkKernel&) = delete;
+
+    Result<KernelView> read(const std::string& table) override;
+    Result<CommitOutcome> commit(const emit::Batch& batch) override;
+
+    // The current ruleset generation.
+    Result<std::uint32_t> generation();
+
+private:
+    explicit NetlinkKernel(mnl_socket* sock);
+    std::uint32_t next_seq();
+
+    mnl_socket* sock_;
+    std::uint32_t portid_;
+    std::uint32_t seq_;
+};
+
+}  // namespace nftpolicy::kernel
