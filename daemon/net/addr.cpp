@@ -139,10 +139,38 @@ void insert_interval(std::vector<Interval>& list, Interval iv) {
     list = std::move(out);
 }
 
+// Appends `iv` to a list sorted by `lo`, merging it into the last interval
+// when they overlap or touch. `iv.lo` must not be below the last `lo`.
+void append_merged(std::vector<Interval>& out, const Interval& iv) {
+    if (!out.empty() && iv.lo <= out.back().hi + 1 && out.back().hi + 1 != 0) {
+        out.back().hi = std::max(out.back().hi, iv.hi);
+    } else if (!out.empty() && out.back().hi + 1 == 0) {
+        // the last interval already reaches the top of the 128-bit space
+    } else {
+        out.push_back(iv);
+    }
+}
+
+// Linear merge of two normalized lists.
 std::vector<Interval> list_union(const std::vector<Interval>& a, const std::vector<Interval>& b) {
-    std::vector<Interval> out = a;
-    for (const Interval& iv : b) insert_interval(out, iv);
+    std::vector<Interval> out;
+    out.reserve(a.size() + b.size());
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        bool take_a = j == b.size() || (i < a.size() && a[i].lo <= b[j].lo);
+        append_merged(out, take_a ? a[i++] : b[j++]);
+    }
     return out;
+}
+
+// Sorts and merges an arbitrary list of intervals: O(n log n).
+void normalize(std::vector<Interval>& list) {
+    std::sort(list.begin(), list.end(), [](const Interval& x, const Interval& y) { return x.lo < y.lo; });
+    std::vector<Interval> out;
+    out.reserve(list.size());
+    for (const Interval& iv : list) append_merged(out, iv);
+    out.shrink_to_fit();
+    list = std::move(out);
 }
 
 // Two-pointer sweep over both sorted lists.
@@ -217,6 +245,14 @@ AddrSet AddrSet::everything() {
 }
 
 void AddrSet::add(const AddressEntry& e) { add(e.family, e.range); }
+
+AddrSet AddrSet::from_entries(const std::vector<AddressEntry>& entries) {
+    AddrSet set;
+    for (const auto& e : entries) (e.family == Family::ipv4 ? set.v4 : set.v6).push_back(e.range);
+    normalize(set.v4);
+    normalize(set.v6);
+    return set;
+}
 
 void AddrSet::add(Family f, Interval iv) {
     assert(iv.lo <= iv.hi && iv.hi <= max_value(f));

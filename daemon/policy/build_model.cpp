@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "net/icmp.h"
+#include "policy/address_file.h"
 #include "policy/file_policy.h"
 #include "policy/group_expr.h"
 #include "policy/schema.h"
@@ -28,13 +29,15 @@ bool is_name(std::string_view s, bool allow_hyphen, bool allow_dot = false) {
 
 class Reader {
 public:
-    Reader(const SourceFile& file, Diagnostics& diags) : file_(file), diags_(diags) {}
+    Reader(const SourceFile& file, SourceManager& sources, Diagnostics& diags)
+        : file_(file), sources_(sources), diags_(diags) {}
 
     SourceSpan span(const toml::node& n) const { return span_of(file_, n.source()); }
     SourceSpan span(const toml::key& k) const { return span_of(file_, k.source()); }
     Diagnostic& error(SourceSpan s, std::string msg) { return diags_.error(s, std::move(msg)); }
     Diagnostics& diags() { return diags_; }
     const SourceFile& file() const { return file_; }
+    SourceManager& sources() { return sources_; }
 
     bool check(const toml::table& t, const TableSpec& spec) { return check_table(t, spec, file_, diags_); }
 
@@ -74,6 +77,7 @@ public:
 
 private:
     const SourceFile& file_;
+    SourceManager& sources_;
     Diagnostics& diags_;
 };
 
@@ -101,12 +105,19 @@ std::optional<Group> read_group_table(Reader& r, Group g, const toml::table& t) 
     if (auto c = t["comment"].as_string()) g.comment = c->get();
     const toml::node* addrs = t.get("addresses");
     const toml::node* expr = t.get("expr");
-    if ((addrs == nullptr) == (expr == nullptr)) {
-        r.error(g.span, fmt::format("group '{}' needs exactly one of 'addresses' or 'expr'", g.name));
+    const toml::node* file = t.get("file");
+    if ((addrs != nullptr) + (expr != nullptr) + (file != nullptr) != 1) {
+        r.error(g.span, fmt::format("group '{}' needs exactly one of 'addresses', 'expr' or 'file'", g.name));
         return std::nullopt;
     }
     if (addrs) {
         g.definition = read_addresses(r, *addrs);
+        return g;
+    }
+    if (file) {
+        auto list = read_address_file(r.file(), file->as_string()->get(), r.span(*file), r.sources(), r.diags());
+        if (!list) return std::nullopt;
+        g.definition = std::move(*list);
         return g;
     }
     auto e = r.expr(*expr);
@@ -495,8 +506,9 @@ void read_map_tables(Reader& r, const toml::node* node, const TableSpec& spec,
 
 }  // namespace
 
-FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, Diagnostics& diags) {
-    Reader r(file, diags);
+FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, SourceManager& sources,
+                             Diagnostics& diags) {
+    Reader r(file, sources, diags);
     FilePolicy out;
     out.file = &file;
     r.check(root, schema::top);

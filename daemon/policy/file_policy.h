@@ -54,6 +54,8 @@ struct FilePolicy {
 // Builds one file's FilePolicy from its parsed TOML, reporting every schema
 // and value error. The result is usable (with errors left out) even when
 // errors were reported, so that later files can still be checked.
-FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, Diagnostics& diags);
+// Address files (`file = "..."`) are read into `sources`.
+FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, SourceManager& sources,
+                             Diagnostics& diags);
 
 }  // namespace nftpolicy::policy

@@ -44,11 +44,22 @@ struct AddressLiteral {
     SourceSpan span;
 };
 
-// `name = ["10.0.0.0/8", ...]` (literal) or `name = "a | b"` (expression).
+// `name = { file = "agents.txt" }`: a plain-text address list (one entry per
+// line, `#` comments), read straight into an interval set so that inventories
+// of a million addresses cost memory per interval, not per TOML node.
+struct AddressFile {
+    std::string path;  // as resolved (relative to the policy file)
+    SourceSpan span;   // the `file` value
+    net::AddrSet addrs;
+    std::size_t entries = 0;  // lines with an address
+};
+
+// `name = ["10.0.0.0/8", ...]` (literal), `name = "a | b"` (expression) or
+// `name = { file = "list.txt" }`.
 struct Group {
     std::string name;
     SourceSpan span;  // the key
-    std::variant<std::vector<AddressLiteral>, GroupExpr> definition;
+    std::variant<std::vector<AddressLiteral>, GroupExpr, AddressFile> definition;
     std::string comment;
 };
 

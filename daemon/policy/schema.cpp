@@ -33,6 +33,7 @@ const TableSpec top{"policy file",
 const TableSpec groups_map{"[groups]", {}, &any_group};
 const TableSpec group_table{"group", {{"addresses", ValueKind::string_array},
                                       {"expr", ValueKind::string},
+                                      {"file", ValueKind::string},
                                       {"comment", ValueKind::string}}};
 const TableSpec services_map{"[services]", {}, &any_service};
 const TableSpec service{"service",

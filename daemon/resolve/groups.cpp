@@ -98,11 +98,12 @@ std::optional<net::AddrSet> GroupEvaluator::evaluate_group(const policy::Group& 
 
 std::optional<net::AddrSet> GroupEvaluator::evaluate_definition(const policy::Group& group) {
     if (const auto* expr = std::get_if<GroupExpr>(&group.definition)) return evaluate(*expr);
-    net::AddrSet set;
+    if (const auto* file = std::get_if<policy::AddressFile>(&group.definition)) return file->addrs;
+    std::vector<net::AddressEntry> entries;
     for (const auto& literal : std::get<std::vector<policy::AddressLiteral>>(group.definition)) {
-        set.add(literal.entry);
+        entries.push_back(literal.entry);
     }
-    return set;
+    return net::AddrSet::from_entries(entries);
 }
 
 // "group cycle: a -> b -> a", at the declaration of the group the cycle

@@ -225,3 +225,39 @@ phase = "coexist"
         CHECK(l2.policy->services.at("web").tcp[0].lo == 81);
     }
 }
+
+TEST_CASE("address list files: entries merged, errors located in the list") {
+    TempDir dir;
+    dir.write("lists/agents.txt", "# exported from IPAM\n10.0.0.1\n10.0.0.2   # adjacent: merged\n\n"
+                                  "fd00::/64\n10.1.0.0/16\n");
+    SECTION("a valid list becomes one normalized set") {
+        auto site = dir.write("site.toml", "[groups]\nagents = { file = \"lists/agents.txt\" }\n");
+        Loaded l;
+        l.policy = load_policy(site, {}, l.sources, l.diags);
+        REQUIRE(l.first_error() == "");
+        const auto& f = std::get<AddressFile>(l.policy->groups.at("agents").definition);
+        CHECK(f.entries == 4);
+        REQUIRE(f.addrs.v4.size() == 2);
+        CHECK(net::format_interval(net::Family::ipv4, f.addrs.v4[0]) == "10.0.0.1-10.0.0.2");
+        CHECK(f.addrs.v6.size() == 1);
+    }
+    SECTION("a bad line is reported at its own file:line:col") {
+        dir.write("lists/bad.txt", "10.0.0.1\n  10.0.0.300\n");
+        auto site = dir.write("site.toml", "[groups]\nagents = { file = \"lists/bad.txt\" }\n");
+        Loaded l;
+        l.policy = load_policy(site, {}, l.sources, l.diags);
+        CHECK_FALSE(l.policy);
+        REQUIRE(l.diags.first_error());
+        CHECK(l.diags.first_error()->span.file->path.ends_with("lists/bad.txt"));
+        CHECK(l.diags.first_error()->span.begin == SourcePos{2, 3});
+        CHECK(l.diags.first_error()->message.starts_with("invalid address '10.0.0.300': "));
+    }
+    SECTION("a missing list is an error at the file value") {
+        auto site = dir.write("site.toml", "[groups]\nagents = { file = \"nope.txt\" }\n");
+        Loaded l;
+        l.policy = load_policy(site, {}, l.sources, l.diags);
+        CHECK_FALSE(l.policy);
+        CHECK(l.diags.first_error()->span.begin == SourcePos{2, 19});
+        CHECK(l.diags.first_error()->message.starts_with("cannot read address list '"));
+    }
+}
