@@ -38,8 +38,12 @@ trap 'rm -f "$out" "$err"' EXIT
 
 # Only the case's own files and the arguments it names may matter: the
 # profile search path of the environment is cleared.
+# `check` must write nothing: the case directory is compared before and after.
+listing() { (cd "$case_dir" && find . -printf '%p %s %T@\n' | sort); }
+before=$(listing)
 rc=0
 (cd "$case_dir" && env -u NFTPOLICY_PATH "$bin" check policy.toml "${extra[@]}") >"$out" 2>"$err" || rc=$?
+[[ "$(listing)" == "$before" ]] || fail "check changed files in the case directory"
 
 show_stderr() {
     echo "---- stderr ----" >&2
