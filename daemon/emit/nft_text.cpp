@@ -19,7 +19,9 @@ namespace {
 
 using namespace ir;
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
 
 // `a` for one value, `{ a, b }` for several (nft's anonymous-set form).
 std::string value_list(const std::vector<std::string>& values) {
@@ -30,14 +32,20 @@ std::string value_list(const std::vector<std::string>& values) {
     return out + " }";
 }
 
-std::string family_word(net::Family f) { return f == net::Family::ipv4 ? "ip" : "ip6"; }
+std::string family_word(net::Family f) {
+    return f == net::Family::ipv4 ? "ip" : "ip6";
+}
 
 std::string proto_text(std::uint8_t proto) {
     switch (proto) {
-        case kProtoIcmp: return "icmp";
-        case kProtoTcp: return "tcp";
-        case kProtoUdp: return "udp";
-        case kProtoIcmpv6: return "ipv6-icmp";  // /etc/protocols' name, which nft prints
+        case kProtoIcmp:
+            return "icmp";
+        case kProtoTcp:
+            return "tcp";
+        case kProtoUdp:
+            return "udp";
+        case kProtoIcmpv6:
+            return "ipv6-icmp";  // /etc/protocols' name, which nft prints
     }
     return std::to_string(proto);
 }
@@ -58,20 +66,28 @@ std::string ct_state_text(std::uint32_t mask) {
 
 const char* rate_unit_text(RateUnit u) {
     switch (u) {
-        case RateUnit::second: return "second";
-        case RateUnit::minute: return "minute";
-        case RateUnit::hour: return "hour";
-        case RateUnit::day: return "day";
+        case RateUnit::second:
+            return "second";
+        case RateUnit::minute:
+            return "minute";
+        case RateUnit::hour:
+            return "hour";
+        case RateUnit::day:
+            return "day";
     }
     return "second";
 }
 
 std::string verdict_text(const Verdict& v) {
     switch (v.kind) {
-        case Verdict::Kind::accept: return "accept";
-        case Verdict::Kind::drop: return "drop";
-        case Verdict::Kind::jump: return "jump " + v.chain;
-        case Verdict::Kind::return_: return "return";
+        case Verdict::Kind::accept:
+            return "accept";
+        case Verdict::Kind::drop:
+            return "drop";
+        case Verdict::Kind::jump:
+            return "jump " + v.chain;
+        case Verdict::Kind::return_:
+            return "return";
     }
     return "accept";
 }
@@ -101,17 +117,21 @@ std::string stmt_text(const MatchInterface& m) {
 }
 
 std::string stmt_text(const MatchAddrSet& m) {
-    return family_word(m.family) + (m.field == MatchAddrSet::Field::saddr ? " saddr @" : " daddr @") + m.set;
+    return family_word(m.family) +
+           (m.field == MatchAddrSet::Field::saddr ? " saddr @" : " daddr @") + m.set;
 }
 
-std::string stmt_text(const MatchCtState& m) { return "ct state " + ct_state_text(m.mask); }
+std::string stmt_text(const MatchCtState& m) {
+    return "ct state " + ct_state_text(m.mask);
+}
 
 std::string stmt_text(const MatchIcmpType& m) {
     std::vector<std::uint8_t> types = m.types;
     std::sort(types.begin(), types.end());
     std::vector<std::string> names;
     for (auto t : types) names.push_back(net::icmp_type_name(m.family, t));
-    return std::string(m.family == net::Family::ipv4 ? "icmp" : "icmpv6") + " type " + value_list(names);
+    return std::string(m.family == net::Family::ipv4 ? "icmp" : "icmpv6") + " type " +
+           value_list(names);
 }
 
 std::string stmt_text(const MatchDport& m) {
@@ -120,7 +140,9 @@ std::string stmt_text(const MatchDport& m) {
     return proto_text(m.l4proto) + " dport " + value_list(ports);
 }
 
-std::string stmt_text(const ServiceVmap& m) { return "meta l4proto . th dport vmap @" + m.map; }
+std::string stmt_text(const ServiceVmap& m) {
+    return "meta l4proto . th dport vmap @" + m.map;
+}
 
 // nft leaves out the burst when it is its default of 5 packets.
 std::string stmt_text(const Limit& l) {
@@ -129,11 +151,17 @@ std::string stmt_text(const Limit& l) {
     return out;
 }
 
-std::string stmt_text(const CounterStmt& c) { return c.name.empty() ? "counter" : "counter name " + quote(c.name); }
+std::string stmt_text(const CounterStmt& c) {
+    return c.name.empty() ? "counter" : "counter name " + quote(c.name);
+}
 
-std::string stmt_text(const Log& l) { return l.prefix.empty() ? "log" : "log prefix " + quote(l.prefix); }
+std::string stmt_text(const Log& l) {
+    return l.prefix.empty() ? "log" : "log prefix " + quote(l.prefix);
+}
 
-std::string stmt_text(const Verdict& v) { return verdict_text(v); }
+std::string stmt_text(const Verdict& v) {
+    return verdict_text(v);
+}
 
 // The family a statement implies on its own (`ip saddr` only sees IPv4).
 std::optional<net::Family> implied_family(const Statement& stmt) {
@@ -181,7 +209,9 @@ std::string set_block(const AddrSet& s) {
         std::vector<std::string> elems;
         for (const auto& iv : s.elements) elems.push_back(net::format_interval(s.family, iv));
         // always braced, even with one element, as nft lists it
-        out += "\t\telements = " + (elems.size() == 1 ? "{ " + elems[0] + " }" : value_list(elems)) + "\n";
+        out +=
+            "\t\telements = " + (elems.size() == 1 ? "{ " + elems[0] + " }" : value_list(elems)) +
+            "\n";
     }
     return out + "\t}\n";
 }
@@ -193,17 +223,23 @@ std::string map_block(const ServiceMap& m) {
     if (!m.elements.empty()) {
         std::vector<std::string> elems;
         for (const auto& e : m.elements)
-            elems.push_back(proto_text(e.l4proto) + " . " + port_range(e.port_lo, e.port_hi) + " : jump " + e.chain);
-        out += "\t\telements = " + (elems.size() == 1 ? "{ " + elems[0] + " }" : value_list(elems)) + "\n";
+            elems.push_back(proto_text(e.l4proto) + " . " + port_range(e.port_lo, e.port_hi) +
+                            " : jump " + e.chain);
+        out +=
+            "\t\telements = " + (elems.size() == 1 ? "{ " + elems[0] + " }" : value_list(elems)) +
+            "\n";
     }
     return out + "\t}\n";
 }
 
 const char* hook_text(Hook h) {
     switch (h) {
-        case Hook::input: return "input";
-        case Hook::forward: return "forward";
-        case Hook::output: return "output";
+        case Hook::input:
+            return "input";
+        case Hook::forward:
+            return "forward";
+        case Hook::output:
+            return "output";
     }
     return "input";
 }
@@ -216,8 +252,9 @@ std::string priority_text(std::int32_t prio) {
 }
 
 std::string base_chain_line(const BaseChain& b) {
-    return std::string("\t\ttype filter hook ") + hook_text(b.hook) + " priority " + priority_text(b.priority) +
-           "; policy " + (b.policy == ChainPolicy::accept ? "accept" : "drop") + ";\n";
+    return std::string("\t\ttype filter hook ") + hook_text(b.hook) + " priority " +
+           priority_text(b.priority) + "; policy " +
+           (b.policy == ChainPolicy::accept ? "accept" : "drop") + ";\n";
 }
 
 std::string chain_block(const Chain& c) {
@@ -242,7 +279,8 @@ std::string nft_text(const ir::Table& table, const TextOptions& options) {
     std::string out;
     // `table` creates it if missing, so `delete` cannot fail on a first load;
     // both run in the same transaction as the new definition.
-    if (options.replace) out += "table inet " + table.name + "\ndelete table inet " + table.name + "\n";
+    if (options.replace)
+        out += "table inet " + table.name + "\ndelete table inet " + table.name + "\n";
     out += "table inet " + table.name + " {\n";
     auto parts = blocks(table);
     for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? "\n" : "") + parts[i];

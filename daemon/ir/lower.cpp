@@ -46,9 +46,12 @@ constexpr std::uint32_t kCtEstablishedRelated = 2 | 4;
 std::string clean_text(std::string_view text, std::size_t max_bytes) {
     std::string out;
     for (char c : text) {
-        if (c == '"') out += '\'';
-        else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-        else out += c;
+        if (c == '"')
+            out += '\'';
+        else if (static_cast<unsigned char>(c) < 0x20)
+            out += ' ';
+        else
+            out += c;
     }
     if (out.size() <= max_bytes) return out;
     std::size_t cut = max_bytes;
@@ -84,22 +87,30 @@ std::string hex8(std::uint32_t v) {
 // A group name stays readable in the ruleset; an expression like
 // "backend & agent_handler" is not a valid identifier, so it gets a stable hash.
 std::string set_name(std::string_view label, net::Family f) {
-    std::string base = is_plain_group_name(label) ? "g_" + std::string(label) : "x_" + hex8(fnv1a32(label));
+    std::string base =
+        is_plain_group_name(label) ? "g_" + std::string(label) : "x_" + hex8(fnv1a32(label));
     return base + (f == net::Family::ipv4 ? "_v4" : "_v6");
 }
 
 const char* dir_prefix(Direction d) {
     switch (d) {
-        case Direction::input: return "in";
-        case Direction::output: return "out";
-        case Direction::forward: return "fwd";
+        case Direction::input:
+            return "in";
+        case Direction::output:
+            return "out";
+        case Direction::forward:
+            return "fwd";
     }
     return "in";
 }
 
-const char* proto_name(std::uint8_t proto) { return proto == kProtoTcp ? "tcp" : "udp"; }
+const char* proto_name(std::uint8_t proto) {
+    return proto == kProtoTcp ? "tcp" : "udp";
+}
 
-std::string counter_name(const ProjectedFlow& flow) { return "flow_" + flow.id; }
+std::string counter_name(const ProjectedFlow& flow) {
+    return "flow_" + flow.id;
+}
 
 std::string piece_chain_name(Direction d, std::uint8_t proto, const PortPiece& piece) {
     std::string ports = std::to_string(piece.lo);
@@ -111,20 +122,28 @@ std::string piece_chain_name(Direction d, std::uint8_t proto, const PortPiece& p
 
 RateUnit rate_unit(policy::RateUnit u) {
     switch (u) {
-        case policy::RateUnit::second: return RateUnit::second;
-        case policy::RateUnit::minute: return RateUnit::minute;
-        case policy::RateUnit::hour: return RateUnit::hour;
-        case policy::RateUnit::day: return RateUnit::day;
+        case policy::RateUnit::second:
+            return RateUnit::second;
+        case policy::RateUnit::minute:
+            return RateUnit::minute;
+        case policy::RateUnit::hour:
+            return RateUnit::hour;
+        case policy::RateUnit::day:
+            return RateUnit::day;
     }
     return RateUnit::second;
 }
 
-Limit limit_of(const policy::Rate& r) { return Limit{r.count, rate_unit(r.unit), r.burst}; }
+Limit limit_of(const policy::Rate& r) {
+    return Limit{r.count, rate_unit(r.unit), r.burst};
+}
 
 ChainPolicy chain_policy(policy::ChainPolicy p) {
     switch (p) {
-        case policy::ChainPolicy::accept: return ChainPolicy::accept;
-        case policy::ChainPolicy::drop: return ChainPolicy::drop;
+        case policy::ChainPolicy::accept:
+            return ChainPolicy::accept;
+        case policy::ChainPolicy::drop:
+            return ChainPolicy::drop;
     }
     return ChainPolicy::drop;
 }
@@ -149,12 +168,12 @@ struct SideMatch {
 };
 
 class Lowering {
-public:
+  public:
     explicit Lowering(const resolve::Projection& p) : p_(p) { table_.name = p.table; }
 
     Table run();
 
-private:
+  private:
     bool active(const ProjectedFlow& flow) const {
         return flow.direction != Direction::output || p_.baseline.egress;
     }
@@ -162,7 +181,8 @@ private:
     void register_set(const Endpoint& side, net::Family f, const std::string& name);
     void register_flow_sets(const ProjectedFlow& flow);
     SideMatch side_match(const Endpoint& side, net::Family f) const;
-    std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow, net::Family f) const;
+    std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow,
+                                                         net::Family f) const;
     std::vector<Statement> interface_matches(const ProjectedFlow& flow) const;
     std::vector<std::vector<Statement>> rule_prefixes(const ProjectedFlow& flow) const;
     Rule flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const;
@@ -186,7 +206,8 @@ void Lowering::add_counter(const ProjectedFlow& flow) {
     std::string name = counter_name(flow);
     for (const auto& c : table_.counters)
         if (c.name == name) return;
-    std::string comment = flow.comment.empty() ? flow.src.label + " -> " + flow.dst.label : flow.comment;
+    std::string comment =
+        flow.comment.empty() ? flow.src.label + " -> " + flow.dst.label : flow.comment;
     table_.counters.push_back(Counter{name, clean_text(comment, kMaxComment), flow.span});
 }
 
@@ -204,7 +225,8 @@ void Lowering::register_set(const Endpoint& side, net::Family f, const std::stri
     // FNV collision between two expressions of one policy.
     assert(it->second == side.label && "two labels lowered to one set name");
     if (!inserted) return;
-    std::string comment = is_plain_group_name(side.label) ? "" : clean_text(side.label, kMaxComment);
+    std::string comment =
+        is_plain_group_name(side.label) ? "" : clean_text(side.label, kMaxComment);
     table_.sets.push_back(AddrSet{name, f, side.addrs.family(f), comment, side.span});
 }
 
@@ -232,8 +254,8 @@ std::optional<std::vector<Statement>> Lowering::family_matches(const ProjectedFl
     bool covered = f == net::Family::ipv4 ? flow.ipv4 : flow.ipv6;
     if (!covered) return std::nullopt;
     std::vector<Statement> out;
-    const std::pair<const Endpoint*, MatchAddrSet::Field> sides[] = {{&flow.src, MatchAddrSet::Field::saddr},
-                                                                     {&flow.dst, MatchAddrSet::Field::daddr}};
+    const std::pair<const Endpoint*, MatchAddrSet::Field> sides[] = {
+        {&flow.src, MatchAddrSet::Field::saddr}, {&flow.dst, MatchAddrSet::Field::daddr}};
     for (auto [side, field] : sides) {
         SideMatch m = side_match(*side, f);
         if (!m.possible) return std::nullopt;
@@ -308,10 +330,12 @@ void Lowering::lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map) 
     for (std::size_t i = 0; i < p_.flows.size(); ++i) {
         const auto& flow = p_.flows[i];
         if (flow.direction != d || !active(flow)) continue;
-        for (const auto& r : proto == kProtoTcp ? flow.tcp : flow.udp) ranges.push_back({r.lo, r.hi, i});
+        for (const auto& r : proto == kProtoTcp ? flow.tcp : flow.udp)
+            ranges.push_back({r.lo, r.hi, i});
     }
     for (const auto& piece : split_port_ranges(ranges)) {
-        Chain chain{piece_chain_name(d, proto, piece), std::nullopt, {}, p_.flows[piece.owners[0]].span};
+        Chain chain{
+            piece_chain_name(d, proto, piece), std::nullopt, {}, p_.flows[piece.owners[0]].span};
         for (std::size_t owner : piece.owners)
             for (auto& prefix : rule_prefixes(p_.flows[owner]))
                 chain.rules.push_back(flow_rule(p_.flows[owner], std::move(prefix)));
@@ -335,7 +359,8 @@ Rule Lowering::baseline_rule(std::vector<Statement> stmts) const {
 Chain Lowering::base_chain(const char* name, Hook hook, ChainPolicy policy) const {
     Chain chain{name, BaseChain{hook, 0, policy}, {}, p_.baseline.span};
     chain.rules.push_back(baseline_rule({MatchCtState{kCtEstablishedRelated}, Verdict{}}));
-    chain.rules.push_back(baseline_rule({MatchCtState{kCtInvalid}, Verdict{Verdict::Kind::drop, {}}}));
+    chain.rules.push_back(
+        baseline_rule({MatchCtState{kCtInvalid}, Verdict{Verdict::Kind::drop, {}}}));
     return chain;
 }
 
@@ -343,21 +368,27 @@ Chain Lowering::base_chain(const char* name, Hook hook, ChainPolicy policy) cons
 void Lowering::add_tail(Chain& chain, Direction d, const char* hook_word) {
     for (auto& r : icmp_rules(d)) chain.rules.push_back(std::move(r));
     std::string map = std::string(dir_prefix(d)) + "_svc";
-    bool has_map = std::any_of(table_.maps.begin(), table_.maps.end(), [&](const auto& m) { return m.name == map; });
+    bool has_map = std::any_of(table_.maps.begin(), table_.maps.end(),
+                               [&](const auto& m) { return m.name == map; });
     if (has_map) chain.rules.push_back(baseline_rule({ServiceVmap{map}}));
     if (!p_.baseline.log_drops) return;
-    std::string prefix = clean_text(p_.baseline.log_prefix + " " + hook_word + " drop: ", kMaxLogPrefix);
+    std::string prefix =
+        clean_text(p_.baseline.log_prefix + " " + hook_word + " drop: ", kMaxLogPrefix);
     chain.rules.push_back(baseline_rule({limit_of(p_.baseline.log_rate), Log{prefix}}));
 }
 
 Chain Lowering::input_chain() {
     Chain chain = base_chain("input", Hook::input, chain_policy(p_.baseline.input));
     Limit echo = limit_of(p_.baseline.echo_rate);
-    chain.rules.push_back(baseline_rule({MatchInterface{MatchInterface::Dir::in, false, {"lo"}}, Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({MatchInterface{MatchInterface::Dir::in, false, {"lo"}}, Verdict{}}));
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
-    chain.rules.push_back(baseline_rule({MatchIcmpType{net::Family::ipv4, {kIcmpEcho}}, echo, Verdict{}}));
-    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6InputControl), Verdict{}}));
-    chain.rules.push_back(baseline_rule({MatchIcmpType{net::Family::ipv6, {kIcmpv6Echo}}, echo, Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({MatchIcmpType{net::Family::ipv4, {kIcmpEcho}}, echo, Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6InputControl), Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({MatchIcmpType{net::Family::ipv6, {kIcmpv6Echo}}, echo, Verdict{}}));
     add_tail(chain, Direction::input, "input");
     return chain;
 }
@@ -372,8 +403,10 @@ Chain Lowering::forward_chain() {
 
 Chain Lowering::output_chain() {
     Chain chain = base_chain("output", Hook::output, ChainPolicy::drop);
-    chain.rules.push_back(baseline_rule({MatchInterface{MatchInterface::Dir::out, false, {"lo"}}, Verdict{}}));
-    chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6OutputControl), Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({MatchInterface{MatchInterface::Dir::out, false, {"lo"}}, Verdict{}}));
+    chain.rules.push_back(
+        baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6OutputControl), Verdict{}}));
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6Errors), Verdict{}}));
     add_tail(chain, Direction::output, "output");
@@ -399,6 +432,8 @@ Table Lowering::run() {
 
 }  // namespace
 
-Table lower(const resolve::Projection& projection) { return Lowering(projection).run(); }
+Table lower(const resolve::Projection& projection) {
+    return Lowering(projection).run();
+}
 
 }  // namespace nftpolicy::ir

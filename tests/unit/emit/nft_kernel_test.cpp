@@ -34,7 +34,8 @@ resolve::Endpoint side(std::string label, net::AddrSet a, bool match = true) {
     return {std::move(a), std::move(label), match, {}};
 }
 
-resolve::ProjectedFlow flow(std::string id, Direction d, resolve::Endpoint src, resolve::Endpoint dst) {
+resolve::ProjectedFlow flow(std::string id, Direction d, resolve::Endpoint src,
+                            resolve::Endpoint dst) {
     resolve::ProjectedFlow f;
     f.id = std::move(id);
     f.direction = d;
@@ -43,7 +44,9 @@ resolve::ProjectedFlow flow(std::string id, Direction d, resolve::Endpoint src, 
     return f;
 }
 
-policy::PortRange ports(std::uint16_t lo, std::uint16_t hi) { return {lo, hi, {}}; }
+policy::PortRange ports(std::uint16_t lo, std::uint16_t hi) {
+    return {lo, hi, {}};
+}
 
 // Flows of every shape lowering knows: both families, v4 only, expressions,
 // overlapping ranges, ICMP, gateway interfaces, egress.
@@ -63,14 +66,17 @@ resolve::Projection rich_projection() {
     in2.udp = {ports(1434, 1434)};
     in2.icmp = {{8, "echo-request", {}}, {13, "timestamp-request", {}}};
     in2.ipv6 = false;
-    auto in3 = flow("open-web", Direction::input, side("any", net::AddrSet::everything(), false), self);
+    auto in3 =
+        flow("open-web", Direction::input, side("any", net::AddrSet::everything(), false), self);
     in3.tcp = {ports(80, 80)};
     in3.icmpv6 = {{128, "echo-request", {}}};
-    auto fwd = flow("gw", Direction::forward, side("agents", agents), side("agent_handler", handlers));
+    auto fwd =
+        flow("gw", Direction::forward, side("agents", agents), side("agent_handler", handlers));
     fwd.tcp = {ports(17000, 17000)};
     fwd.iifnames = {"eth0"};
     fwd.oifnames = {"eth1", "eth2"};
-    auto out = flow("dns", Direction::output, self, side("resolvers", addrs({"10.0.0.53", "fd00::53"})));
+    auto out =
+        flow("dns", Direction::output, self, side("resolvers", addrs({"10.0.0.53", "fd00::53"})));
     out.udp = {ports(53, 53)};
     out.tcp = {ports(53, 53)};
     p.flows = {in1, in2, in3, fwd, out};
@@ -80,15 +86,31 @@ resolve::Projection rich_projection() {
 // Statement kinds lowering does not produce yet, so the text of each is still
 // checked against the kernel.
 void add_extra_statements(Table& t) {
-    t.sets.push_back({"s4", net::Family::ipv4, addrs({"192.168.0.0/24", "192.168.2.0-192.168.2.100"}).v4, "", {}});
+    t.sets.push_back({"s4",
+                      net::Family::ipv4,
+                      addrs({"192.168.0.0/24", "192.168.2.0-192.168.2.100"}).v4,
+                      "",
+                      {}});
     Chain other{"zz_other", std::nullopt, {}, {}};
-    other.rules.push_back({{MatchL4proto{{kProtoIcmp, kProtoIcmpv6}}, CounterStmt{}, Verdict{Verdict::Kind::return_, {}}}, "", {}});
+    other.rules.push_back({{MatchL4proto{{kProtoIcmp, kProtoIcmpv6}}, CounterStmt{},
+                            Verdict{Verdict::Kind::return_, {}}},
+                           "",
+                           {}});
     Chain misc{"zz_misc", std::nullopt, {}, {}};
-    misc.rules.push_back({{MatchDport{kProtoTcp, {{22, 22}, {1000, 2000}}}, Verdict{Verdict::Kind::jump, "zz_other"}}, "x y", {}});
-    misc.rules.push_back({{MatchNfproto{net::Family::ipv4}, MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::daddr, "s4"},
-                           MatchDport{kProtoUdp, {{53, 53}}}, Limit{3, RateUnit::hour, 1}, Log{""}, Verdict{Verdict::Kind::drop, {}}},
-                          "", {}});
-    misc.rules.push_back({{MatchCtState{8 | 64}, MatchInterface{MatchInterface::Dir::out, true, {"wg0"}}, Verdict{}}, "", {}});
+    misc.rules.push_back({{MatchDport{kProtoTcp, {{22, 22}, {1000, 2000}}},
+                           Verdict{Verdict::Kind::jump, "zz_other"}},
+                          "x y",
+                          {}});
+    misc.rules.push_back({{MatchNfproto{net::Family::ipv4},
+                           MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::daddr, "s4"},
+                           MatchDport{kProtoUdp, {{53, 53}}}, Limit{3, RateUnit::hour, 1}, Log{""},
+                           Verdict{Verdict::Kind::drop, {}}},
+                          "",
+                          {}});
+    misc.rules.push_back(
+        {{MatchCtState{8 | 64}, MatchInterface{MatchInterface::Dir::out, true, {"wg0"}}, Verdict{}},
+         "",
+         {}});
     t.chains.insert(t.chains.begin(), {std::move(other), std::move(misc)});
     t.chains.back().base->priority = 7;
 }
@@ -131,5 +153,6 @@ TEST_CASE("nft lists the loaded text exactly as we emitted it", "[kernel]") {
     std::remove(path.c_str());
     INFO(listing);
     REQUIRE(status == 0);
-    CHECK(collapse_whitespace(listing) == collapse_whitespace(emit::nft_text(t, {.replace = false})));
+    CHECK(collapse_whitespace(listing) ==
+          collapse_whitespace(emit::nft_text(t, {.replace = false})));
 }

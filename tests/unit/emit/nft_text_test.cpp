@@ -3,8 +3,6 @@
 // network namespace and compares the kernel's listing with our text.
 #include <catch2/catch.hpp>
 
-
-
 #include "emit/nft_text.h"
 #include "ir/lower.h"
 
@@ -14,11 +12,17 @@ using emit::nft_text;
 
 namespace {
 
-net::Interval iv(const char* text) { return net::parse_address_entry(text).value().range; }
+net::Interval iv(const char* text) {
+    return net::parse_address_entry(text).value().range;
+}
 
-Rule rule(std::vector<Statement> stmts, std::string comment = {}) { return Rule{std::move(stmts), std::move(comment), {}}; }
+Rule rule(std::vector<Statement> stmts, std::string comment = {}) {
+    return Rule{std::move(stmts), std::move(comment), {}};
+}
 
-std::string body(const Table& t) { return nft_text(t, {.replace = false}); }
+std::string body(const Table& t) {
+    return nft_text(t, {.replace = false});
+}
 
 }  // namespace
 
@@ -33,11 +37,16 @@ TEST_CASE("counters, sets and maps print as nft lists them") {
     Table t;
     t.name = "nftpolicy";
     t.counters = {{"flow_a", "agents -> self", {}}, {"flow_b", "", {}}};
-    t.sets = {{"g_lan_v4", net::Family::ipv4, {iv("10.0.0.0/24"), iv("10.0.1.1"), iv("10.0.2.1-10.0.2.9")}, "", {}},
+    t.sets = {{"g_lan_v4",
+               net::Family::ipv4,
+               {iv("10.0.0.0/24"), iv("10.0.1.1"), iv("10.0.2.1-10.0.2.9")},
+               "",
+               {}},
               {"x_0000abcd_v6", net::Family::ipv6, {iv("fd00::/48")}, "a | b", {}},
               {"empty_v4", net::Family::ipv4, {}, "", {}}};
     t.maps = {{"in_svc",
-               {{kProtoTcp, 443, 443, "in_tcp_443"}, {kProtoTcp, 3023, 3499, "in_tcp_3023-3499"},
+               {{kProtoTcp, 443, 443, "in_tcp_443"},
+                {kProtoTcp, 3023, 3499, "in_tcp_3023-3499"},
                 {kProtoUdp, 53, 53, "in_udp_53"}},
                {}}};
     CHECK(body(t) ==
@@ -70,7 +79,8 @@ TEST_CASE("base chains print hook, priority and policy") {
     CHECK(body(t) ==
           "table inet t {\n"
           "\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n\n"
-          "\tchain forward {\n\t\ttype filter hook forward priority filter + 10; policy accept;\n\t}\n\n"
+          "\tchain forward {\n\t\ttype filter hook forward priority filter + 10; policy "
+          "accept;\n\t}\n\n"
           "\tchain output {\n\t\ttype filter hook output priority filter - 5; policy drop;\n\t}\n\n"
           "\tchain plain {\n\t}\n"
           "}\n");
@@ -83,15 +93,18 @@ TEST_CASE("every statement kind in nft's spelling") {
         rule({MatchCtState{2 | 4}, Verdict{}}),
         rule({MatchCtState{1 | 2 | 4 | 8 | 64}, Verdict{Verdict::Kind::drop, {}}}),
         rule({MI{MI::Dir::in, false, {"lo"}}, Verdict{}}),
-        rule({MI{MI::Dir::in, true, {"eth1", "eth0"}}, MI{MI::Dir::out, true, {"eth2"}}, Verdict{}}),
+        rule(
+            {MI{MI::Dir::in, true, {"eth1", "eth0"}}, MI{MI::Dir::out, true, {"eth2"}}, Verdict{}}),
         rule({MatchNfproto{net::Family::ipv6}, CounterStmt{"flow_x"}, Verdict{}}, "flow:x"),
         rule({MatchL4proto{{kProtoIcmpv6, kProtoIcmp}}, Verdict{}}),
         rule({MatchL4proto{{kProtoTcp}}, CounterStmt{}}),
         rule({MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "s4"},
               MatchAddrSet{net::Family::ipv6, MatchAddrSet::Field::daddr, "s6"}, Verdict{}}),
-        rule({MatchIcmpType{net::Family::ipv4, {200, 8}}, Limit{10, RateUnit::second, 5}, Verdict{}}),
+        rule({MatchIcmpType{net::Family::ipv4, {200, 8}}, Limit{10, RateUnit::second, 5},
+              Verdict{}}),
         rule({MatchIcmpType{net::Family::ipv6, {135}}, Limit{3, RateUnit::hour, 1}, Verdict{}}),
-        rule({MatchDport{kProtoTcp, {{22, 22}, {1000, 2000}}}, Verdict{Verdict::Kind::jump, "other"}}),
+        rule({MatchDport{kProtoTcp, {{22, 22}, {1000, 2000}}},
+              Verdict{Verdict::Kind::jump, "other"}}),
         rule({MatchDport{kProtoUdp, {{53, 53}}}, Verdict{Verdict::Kind::return_, {}}}),
         rule({ServiceVmap{"in_svc"}}),
         rule({Limit{10, RateUnit::minute, 5}, Log{"nftpolicy input drop: "}}),
@@ -100,7 +113,8 @@ TEST_CASE("every statement kind in nft's spelling") {
         rule({MatchNfproto{net::Family::ipv4}, MatchDport{kProtoUdp, {{53, 53}}},
               MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::daddr, "s4"}, Verdict{}}),
         rule({MatchNfproto{net::Family::ipv6}, MatchIcmpType{net::Family::ipv6, {128}}, Verdict{}}),
-        rule({MatchNfproto{net::Family::ipv4}, MatchAddrSet{net::Family::ipv6, MatchAddrSet::Field::daddr, "s6"}}),
+        rule({MatchNfproto{net::Family::ipv4},
+              MatchAddrSet{net::Family::ipv6, MatchAddrSet::Field::daddr, "s6"}}),
     };
     Table t;
     t.name = "t";

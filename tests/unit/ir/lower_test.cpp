@@ -19,13 +19,17 @@ net::AddrSet addrs(std::initializer_list<const char*> texts) {
     return s;
 }
 
-resolve::Endpoint side(std::string label, net::AddrSet a) { return {std::move(a), std::move(label), true, {}}; }
+resolve::Endpoint side(std::string label, net::AddrSet a) {
+    return {std::move(a), std::move(label), true, {}};
+}
 
 // The host itself (input destination) or `any`: not matched.
-resolve::Endpoint unmatched(std::string label) { return {net::AddrSet::everything(), std::move(label), false, {}}; }
+resolve::Endpoint unmatched(std::string label) {
+    return {net::AddrSet::everything(), std::move(label), false, {}};
+}
 
-resolve::ProjectedFlow flow(std::string id, Direction d, resolve::Endpoint src, resolve::Endpoint dst,
-                            std::vector<std::pair<int, int>> tcp = {}) {
+resolve::ProjectedFlow flow(std::string id, Direction d, resolve::Endpoint src,
+                            resolve::Endpoint dst, std::vector<std::pair<int, int>> tcp = {}) {
     resolve::ProjectedFlow f;
     f.id = std::move(id);
     f.direction = d;
@@ -44,14 +48,16 @@ resolve::Projection projection(std::vector<resolve::ProjectedFlow> flows) {
 }
 
 const Chain& chain(const Table& t, const std::string& name) {
-    auto it = std::find_if(t.chains.begin(), t.chains.end(), [&](const Chain& c) { return c.name == name; });
+    auto it = std::find_if(t.chains.begin(), t.chains.end(),
+                           [&](const Chain& c) { return c.name == name; });
     INFO("chain " << name);
     REQUIRE(it != t.chains.end());
     return *it;
 }
 
 bool has_chain(const Table& t, const std::string& name) {
-    return std::any_of(t.chains.begin(), t.chains.end(), [&](const Chain& c) { return c.name == name; });
+    return std::any_of(t.chains.begin(), t.chains.end(),
+                       [&](const Chain& c) { return c.name == name; });
 }
 
 std::vector<std::string> chain_names(const Table& t) {
@@ -93,14 +99,18 @@ bool mentions_family(const Rule& r, net::Family f) {
 
 TEST_CASE("overlapping port ranges become disjoint piece chains and map elements") {
     auto agents = addrs({"10.10.0.0/16"});
-    auto p = projection({flow("ftp-data", Direction::input, side("agents", agents), unmatched("self"), {{3023, 4023}}),
-                         flow("special", Direction::input, side("agents", agents), unmatched("self"), {{3500, 3500}}),
-                         flow("https", Direction::input, side("agents", agents), unmatched("self"), {{443, 443}})});
+    auto p = projection(
+        {flow("ftp-data", Direction::input, side("agents", agents), unmatched("self"),
+              {{3023, 4023}}),
+         flow("special", Direction::input, side("agents", agents), unmatched("self"),
+              {{3500, 3500}}),
+         flow("https", Direction::input, side("agents", agents), unmatched("self"), {{443, 443}})});
     p.flows[2].udp.push_back({53, 53, {}});
     Table t = lower(p);
     CHECK(t.name == "t");
-    CHECK(chain_names(t) == std::vector<std::string>{"in_tcp_443", "in_tcp_3023-3499", "in_tcp_3500",
-                                                     "in_tcp_3501-4023", "in_udp_53", "input", "forward"});
+    CHECK(chain_names(t) == std::vector<std::string>{"in_tcp_443", "in_tcp_3023-3499",
+                                                     "in_tcp_3500", "in_tcp_3501-4023", "in_udp_53",
+                                                     "input", "forward"});
     REQUIRE(t.maps.size() == 1);
     const auto& map = t.maps[0];
     CHECK(map.name == "in_svc");
@@ -132,13 +142,16 @@ TEST_CASE("overlapping port ranges become disjoint piece chains and map elements
 TEST_CASE("address sets are named after groups, hashed for expressions, and shared") {
     auto backends = addrs({"10.20.0.11", "fd00:20::11"});
     auto agents = addrs({"10.10.0.0/16", "fd00:10::/48"});
-    auto p = projection({flow("a", Direction::forward, side("agents", agents), side("backend", backends), {{443, 443}}),
-                         flow("b", Direction::forward, side("agents", agents),
-                              side("backend & agent_handler", addrs({"10.20.0.11"})), {{8443, 8443}}),
-                         flow("c", Direction::forward, side("agents", agents), side("backend", backends), {{80, 80}})});
+    auto p =
+        projection({flow("a", Direction::forward, side("agents", agents), side("backend", backends),
+                         {{443, 443}}),
+                    flow("b", Direction::forward, side("agents", agents),
+                         side("backend & agent_handler", addrs({"10.20.0.11"})), {{8443, 8443}}),
+                    flow("c", Direction::forward, side("agents", agents), side("backend", backends),
+                         {{80, 80}})});
     Table t = lower(p);
-    CHECK(set_names(t) ==
-          std::vector<std::string>{"g_agents_v4", "g_agents_v6", "g_backend_v4", "g_backend_v6", "x_3b47e9bb_v4"});
+    CHECK(set_names(t) == std::vector<std::string>{"g_agents_v4", "g_agents_v6", "g_backend_v4",
+                                                   "g_backend_v6", "x_3b47e9bb_v4"});
     const auto& hashed = t.sets[4];
     CHECK(hashed.comment == "backend & agent_handler");
     CHECK(hashed.family == net::Family::ipv4);
@@ -166,8 +179,8 @@ TEST_CASE("address sets are named after groups, hashed for expressions, and shar
 }
 
 TEST_CASE("a v4-only source never yields an IPv6 rule or set") {
-    auto p = projection({flow("v4", Direction::input, side("lan", addrs({"192.168.1.0/24"})), unmatched("self"),
-                              {{22, 22}})});
+    auto p = projection({flow("v4", Direction::input, side("lan", addrs({"192.168.1.0/24"})),
+                              unmatched("self"), {{22, 22}})});
     p.flows[0].ipv6 = true;  // even if the flow claims both families
     p.flows[0].icmpv6.push_back({128, "echo-request", {}});
     p.flows[0].icmp.push_back({8, "echo-request", {}});
@@ -181,8 +194,9 @@ TEST_CASE("a v4-only source never yields an IPv6 rule or set") {
 }
 
 TEST_CASE("a rule without address matches covers both families with one rule") {
-    auto p = projection({flow("open", Direction::input, unmatched("any"), unmatched("self"), {{80, 80}}),
-                         flow("open4", Direction::input, unmatched("any"), unmatched("self"), {{81, 81}})});
+    auto p = projection(
+        {flow("open", Direction::input, unmatched("any"), unmatched("self"), {{80, 80}}),
+         flow("open4", Direction::input, unmatched("any"), unmatched("self"), {{81, 81}})});
     p.flows[1].ipv6 = false;
     Table t = lower(p);
     CHECK(t.sets.empty());
@@ -198,7 +212,8 @@ TEST_CASE("a rule without address matches covers both families with one rule") {
 TEST_CASE("a full family needs no set; the other family still matches its set") {
     auto src = net::set_union(net::AddrSet::everything(), net::AddrSet{});
     src.v6 = addrs({"fd00::/8"}).v6;
-    auto p = projection({flow("mixed", Direction::input, side("world", src), unmatched("self"), {{25, 25}})});
+    auto p = projection(
+        {flow("mixed", Direction::input, side("world", src), unmatched("self"), {{25, 25}})});
     Table t = lower(p);
     CHECK(set_names(t) == std::vector<std::string>{"g_world_v6"});
     const auto& c = chain(t, "in_tcp_25");
@@ -229,9 +244,10 @@ TEST_CASE("gateway flows match their zone interfaces first") {
 }
 
 TEST_CASE("the input chain holds the baseline in order") {
-    auto p = projection({flow("ssh", Direction::input, side("admins", addrs({"10.30.0.0/24"})), unmatched("self"),
-                              {{22, 22}}),
-                         flow("ping", Direction::input, side("admins", addrs({"10.30.0.0/24"})), unmatched("self"))});
+    auto p = projection({flow("ssh", Direction::input, side("admins", addrs({"10.30.0.0/24"})),
+                              unmatched("self"), {{22, 22}}),
+                         flow("ping", Direction::input, side("admins", addrs({"10.30.0.0/24"})),
+                              unmatched("self"))});
     p.flows[1].icmp.push_back({8, "echo-request", {}});
     p.baseline.echo_rate = {20, policy::RateUnit::second, 7, {}};
     p.baseline.log_prefix = "fw \"x\"";
@@ -251,7 +267,8 @@ TEST_CASE("the input chain holds the baseline in order") {
     const auto& nd = stmt<MatchIcmpType>(in.rules[5], 0);
     CHECK(nd.family == net::Family::ipv6);
     CHECK(std::is_sorted(nd.types.begin(), nd.types.end()));
-    for (std::uint8_t needed : {2, 133, 134, 135, 136}) CHECK(std::count(nd.types.begin(), nd.types.end(), needed) == 1);
+    for (std::uint8_t needed : {2, 133, 134, 135, 136})
+        CHECK(std::count(nd.types.begin(), nd.types.end(), needed) == 1);
     CHECK(stmt<MatchIcmpType>(in.rules[6], 0).types == std::vector<std::uint8_t>{128});
     // the flow's ICMP rule comes before the service lookup, its type test
     // before its address lookup
@@ -280,7 +297,8 @@ TEST_CASE("no services and no logging leave only the fixed baseline") {
 }
 
 TEST_CASE("egress off ignores output flows; egress on adds the output chain") {
-    auto out = flow("dns", Direction::output, unmatched("self"), side("resolvers", addrs({"10.0.0.53"})), {});
+    auto out = flow("dns", Direction::output, unmatched("self"),
+                    side("resolvers", addrs({"10.0.0.53"})), {});
     out.udp.push_back({53, 53, {}});
     out.ipv6 = false;
     auto p = projection({out});
@@ -299,7 +317,8 @@ TEST_CASE("egress off ignores output flows; egress on adds the output chain") {
     CHECK(o.base->hook == Hook::output);
     CHECK(o.base->policy == ChainPolicy::drop);
     CHECK(stmt<MatchInterface>(o.rules[2], 0).dir == MatchInterface::Dir::out);
-    CHECK(stmt<MatchIcmpType>(o.rules[3], 0).types == std::vector<std::uint8_t>{131, 133, 135, 136, 143});
+    CHECK(stmt<MatchIcmpType>(o.rules[3], 0).types ==
+          std::vector<std::uint8_t>{131, 133, 135, 136, 143});
     CHECK(stmt<ServiceVmap>(o.rules[6], 0).map == "out_svc");
     CHECK(stmt<Log>(o.rules[7], 1).prefix == "nftpolicy output drop: ");
     REQUIRE(on.maps.size() == 1);

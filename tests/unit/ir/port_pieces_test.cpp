@@ -24,7 +24,8 @@ TEST_CASE("partial overlaps, gaps and identical ranges") {
 }
 
 TEST_CASE("adjacent pieces of the same owners merge; the top port works") {
-    auto pieces = split_port_ranges({{80, 80, 0}, {81, 90, 0}, {91, 91, 1}, {65000, 65535, 0}, {65535, 65535, 1}});
+    auto pieces = split_port_ranges(
+        {{80, 80, 0}, {81, 90, 0}, {91, 91, 1}, {65000, 65535, 0}, {65535, 65535, 1}});
     REQUIRE(pieces.size() == 4);
     CHECK(pieces[0] == PortPiece{80, 90, {0}});
     CHECK(pieces[1] == PortPiece{91, 91, {1}});

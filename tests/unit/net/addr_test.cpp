@@ -28,7 +28,9 @@ AddrSet set_of(std::initializer_list<std::string_view> texts) {
     return s;
 }
 
-U128 v6(std::string_view text) { return entry(text).range.lo; }
+U128 v6(std::string_view text) {
+    return entry(text).range.lo;
+}
 
 }  // namespace
 
@@ -72,13 +74,17 @@ TEST_CASE("parse errors say what was expected") {
           "'::ffff:10.0.0.1' is an IPv4-mapped IPv6 address; write 10.0.0.1 for IPv4");
     CHECK(error_of("10.0.0.256") ==
           "invalid IPv4 address '10.0.0.256' (expected four numbers 0-255 like 10.0.0.1)");
-    CHECK(error_of("10.0.0") == "invalid IPv4 address '10.0.0' (expected four numbers 0-255 like 10.0.0.1)");
-    CHECK(error_of("fd00:::1") == "invalid IPv6 address 'fd00:::1' (expected an address like fd00::1)");
-    CHECK(error_of("fe80::1%eth0") == "invalid IPv6 address 'fe80::1%eth0' (expected an address like fd00::1); "
-                                      "zone indexes like %eth0 are not allowed");
+    CHECK(error_of("10.0.0") ==
+          "invalid IPv4 address '10.0.0' (expected four numbers 0-255 like 10.0.0.1)");
+    CHECK(error_of("fd00:::1") ==
+          "invalid IPv6 address 'fd00:::1' (expected an address like fd00::1)");
+    CHECK(error_of("fe80::1%eth0") ==
+          "invalid IPv6 address 'fe80::1%eth0' (expected an address like fd00::1); "
+          "zone indexes like %eth0 are not allowed");
     CHECK(error_of("") == "empty address (expected an IPv4 or IPv6 address)");
-    CHECK(error_of("10.0.0.0/24-10.0.1.0") ==
-          "invalid address range '10.0.0.0/24-10.0.1.0' (expected a-b of two addresses, no prefix)");
+    CHECK(
+        error_of("10.0.0.0/24-10.0.1.0") ==
+        "invalid address range '10.0.0.0/24-10.0.1.0' (expected a-b of two addresses, no prefix)");
 }
 
 TEST_CASE("parse_address accepts only a single address") {
@@ -116,7 +122,8 @@ TEST_CASE("union, intersection and difference") {
     CHECK(set_difference(b, a) == set_of({"10.0.1.0/24"}));
     CHECK(set_difference(a, a).empty());
     // a hole in the middle splits one interval into two
-    auto holed = set_difference(set_of({"10.0.0.0/24"}), set_of({"10.0.0.10-10.0.0.20", "10.0.0.30"}));
+    auto holed =
+        set_difference(set_of({"10.0.0.0/24"}), set_of({"10.0.0.10-10.0.0.20", "10.0.0.30"}));
     CHECK(holed == set_of({"10.0.0.0-10.0.0.9", "10.0.0.21-10.0.0.29", "10.0.0.31-10.0.0.255"}));
     CHECK(a.intersects(b));
     CHECK_FALSE(set_of({"10.0.0.0/24"}).intersects(set_of({"10.0.1.0/24", "fd00::/8"})));
