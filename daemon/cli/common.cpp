@@ -93,24 +93,28 @@ std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, c
 std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code) {
     Compiled out;
     out.sources = std::make_unique<SourceManager>();
-    auto policy = load(args, *out.sources);
     exit_code = exit_invalid_policy;
-    if (!policy) return std::nullopt;
-    if (!args.table.empty()) policy->table = args.table;
-    auto options = resolve_options(args, *policy);
-    if (!options) {
-        exit_code = exit_usage;
-        return std::nullopt;
-    }
-    Diagnostics diags;
-    auto projection = resolve::resolve_policy(*policy, *options, diags);
-    print_diagnostics(diags);
-    if (!projection) return std::nullopt;
+    std::optional<resolve::Projection> projection;
+    {
+        auto policy = load(args, *out.sources);
+        if (!policy) return std::nullopt;
+        if (!args.table.empty()) policy->table = args.table;
+        auto options = resolve_options(args, *policy);
+        if (!options) {
+            exit_code = exit_usage;
+            return std::nullopt;
+        }
+        Diagnostics diags;
+        projection = resolve::resolve_policy(*policy, *options, diags);
+        print_diagnostics(diags);
+        if (!projection) return std::nullopt;
+    }  // the model is gone here
     out.table = ir::lower(*projection);
-    out.policy = std::move(*policy);
-    out.projection = std::move(*projection);
+    out.host = projection->host;
+    out.mode = projection->mode;
+    out.phases = projection->phases;
+    out.flipped_gates = projection->flipped_gates;
     exit_code = exit_ok;
     return out;
 }
-
 }  // namespace nftpolicy::cli

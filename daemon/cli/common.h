@@ -3,7 +3,10 @@
 // load -> resolve -> lower with diagnostics printed to stderr.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,13 +47,17 @@ void add_policy_file_options(CLI::App& cmd, PolicyArgs& args);
 // Adds --host, --phase, --gates and --table to `cmd`.
 void add_projection_options(CLI::App& cmd, PolicyArgs& args);
 
-// The result of a successful compile: every stage's output, and the sources
-// that the spans point into.
+// The result of a successful compile: the ruleset, what it was compiled for,
+// and the sources that its spans point into. The model and the projection
+// are dropped as soon as the next stage has consumed them: with a million
+// addresses each holds a copy of the big sets.
 struct Compiled {
     std::unique_ptr<SourceManager> sources;
-    policy::Policy policy;
-    resolve::Projection projection;
     ir::Table table;
+    std::string host;
+    policy::HostMode mode = policy::HostMode::host;
+    std::map<std::string, policy::Phase> phases;  // effective phase per migration
+    std::set<std::string> flipped_gates;          // "migration.gate"
 };
 
 // Loads the policy with the configured search path; prints diagnostics.

@@ -163,15 +163,25 @@ std::vector<Interval> list_union(const std::vector<Interval>& a, const std::vect
     return out;
 }
 
-// Sorts and merges an arbitrary list of intervals: O(n log n).
+}  // namespace
+
+// Sorts and merges in place: O(n log n), no second copy of a large list.
 void normalize(std::vector<Interval>& list) {
     std::sort(list.begin(), list.end(), [](const Interval& x, const Interval& y) { return x.lo < y.lo; });
-    std::vector<Interval> out;
-    out.reserve(list.size());
-    for (const Interval& iv : list) append_merged(out, iv);
-    out.shrink_to_fit();
-    list = std::move(out);
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        Interval& last = list[out == 0 ? 0 : out - 1];
+        if (out > 0 && (last.hi + 1 == 0 || list[i].lo <= last.hi + 1)) {
+            if (last.hi + 1 != 0) last.hi = std::max(last.hi, list[i].hi);
+        } else {
+            list[out++] = list[i];
+        }
+    }
+    list.resize(out);
+    list.shrink_to_fit();
 }
+
+namespace {
 
 // Two-pointer sweep over both sorted lists.
 std::vector<Interval> list_intersection(const std::vector<Interval>& a, const std::vector<Interval>& b) {

@@ -70,6 +70,9 @@ struct AddrSet {
     friend bool operator==(const AddrSet&, const AddrSet&) = default;
 };
 
+// Sorts and merges an unordered list of one family's intervals, in place.
+void normalize(std::vector<Interval>& list);
+
 AddrSet set_union(const AddrSet& a, const AddrSet& b);
 AddrSet set_intersection(const AddrSet& a, const AddrSet& b);
 AddrSet set_difference(const AddrSet& a, const AddrSet& b);

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -21,16 +20,28 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// Parses every line of `file`; appends the entries and reports bad lines.
-bool parse_lines(const SourceFile& file, std::vector<net::AddressEntry>& entries, Diagnostics& diags) {
+// Reserves room for the entries of each family (a line with ':' is IPv6), so
+// that a million-line list is never copied while the vectors grow.
+void reserve_for(const SourceFile& file, net::AddrSet& out) {
+    std::size_t lines = file.line_starts.size();
+    std::size_t v6 = 0;
+    for (std::uint32_t n = 1; n <= lines; ++n) v6 += file.line(n).find(':') != std::string_view::npos;
+    out.v4.reserve(lines - v6);
+    out.v6.reserve(v6);
+}
+
+// Parses every line of `file` into `out` (unsorted); reports bad lines.
+bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries, Diagnostics& diags) {
     std::size_t errors = 0;
+    reserve_for(file, out);
     for (std::uint32_t n = 1; n <= file.line_starts.size(); ++n) {
         std::string_view line = file.line(n);
         std::string_view text = trim(line.substr(0, line.find('#')));
         if (text.empty()) continue;
         auto entry = net::parse_address_entry(text);
         if (entry) {
-            entries.push_back(*entry);
+            (entry->family == net::Family::ipv4 ? out.v4 : out.v6).push_back(entry->range);
+            ++entries;
             continue;
         }
         auto col = static_cast<std::uint32_t>(text.data() - line.data() + 1);
@@ -44,6 +55,16 @@ bool parse_lines(const SourceFile& file, std::vector<net::AddressEntry>& entries
     return errors == 0;
 }
 
+// The whole file, read with one allocation of its size.
+std::optional<std::string> slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary | std::ios::ate);
+    if (!in) return std::nullopt;
+    std::string text(static_cast<std::size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) return std::nullopt;
+    return text;
+}
+
 }  // namespace
 
 std::optional<AddressFile> read_address_file(const SourceFile& policy_file, const std::string& path,
@@ -51,17 +72,17 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     namespace fs = std::filesystem;
     fs::path p(path);
     if (p.is_relative()) p = fs::path(policy_file.path).parent_path() / p;
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
+    auto text = slurp(p);
+    if (!text) {
         diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), std::strerror(errno)));
         return std::nullopt;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const SourceFile& list = sources.add(p.string(), ss.str());
-    std::vector<net::AddressEntry> entries;
-    if (!parse_lines(list, entries, diags)) return std::nullopt;
-    AddressFile out{p.string(), at, net::AddrSet::from_entries(entries), entries.size()};
+    const SourceFile& list = sources.add(p.string(), std::move(*text));
+    AddressFile out{p.string(), at, {}, 0};
+    if (!parse_lines(list, out.addrs, out.entries, diags)) return std::nullopt;
+    net::normalize(out.addrs.v4);
+    net::normalize(out.addrs.v6);
+    sources.release_text(list);
     return out;
 }
 

@@ -30,6 +30,14 @@ const SourceFile& SourceManager::add(std::string path, std::string text) {
     return files_.emplace_back(std::move(path), std::move(text));
 }
 
+void SourceManager::release_text(const SourceFile& file) {
+    for (auto& f : files_) {
+        if (&f != &file) continue;
+        std::string().swap(f.text);
+        std::vector<std::size_t>().swap(f.line_starts);
+    }
+}
+
 const SourceFile* SourceManager::find(std::string_view path) const {
     for (const auto& f : files_) {
         if (f.path == path) return &f;

@@ -48,6 +48,9 @@ public:
     const SourceFile& add(std::string path, std::string text);
     // The file already added under `path`, or nullptr.
     const SourceFile* find(std::string_view path) const;
+    // Frees the text of a file no span will need to quote (a large address
+    // list that parsed cleanly); spans into it still print file:line:col.
+    void release_text(const SourceFile& file);
 
 private:
     std::deque<SourceFile> files_;
