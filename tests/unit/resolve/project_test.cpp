@@ -109,7 +109,8 @@ TEST_CASE("egress: flows from this host become output only when egress filtering
     SECTION("egress on: a destination that is everything is not matched") {
         b.egress(true);
         b.flow({.id = "updates", .from = "backend", .to = "any", .services = {"ses-agent-https"}});
-        const ProjectedFlow* out = find_flow(resolve_ok(b), "updates", Direction::output);
+        Projection p = resolve_ok(b);
+        const ProjectedFlow* out = find_flow(p, "updates", Direction::output);
         REQUIRE(out);
         CHECK_FALSE(out->dst.match);
     }
