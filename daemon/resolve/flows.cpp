@@ -29,7 +29,8 @@ std::optional<ResolvedFlow> resolve_flow(const policy::Flow& flow, GroupEvaluato
     resolved.ipv6 = !from->empty(Family::ipv6) && !to->empty(Family::ipv6);
     if (!resolved.ipv4 && !resolved.ipv6) {
         diags.error(flow.span, "flow '" + flow.id + "' can match no address family: 'from' is " +
-                                   describe_families(*from) + " and 'to' is " + describe_families(*to));
+                                   describe_families(*from) + " and 'to' is " +
+                                   describe_families(*to));
         return std::nullopt;
     }
     return resolved;

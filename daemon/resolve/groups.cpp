@@ -29,10 +29,14 @@ std::optional<net::AddrSet> GroupEvaluator::evaluate(const GroupExpr& expr) {
     auto rhs = evaluate(expr.operands[1]);
     if (!lhs || !rhs) return std::nullopt;
     switch (expr.op) {
-        case GroupExpr::Op::ref: break;  // handled above
-        case GroupExpr::Op::union_: return net::set_union(*lhs, *rhs);
-        case GroupExpr::Op::intersection: return net::set_intersection(*lhs, *rhs);
-        case GroupExpr::Op::difference: return net::set_difference(*lhs, *rhs);
+        case GroupExpr::Op::ref:
+            break;  // handled above
+        case GroupExpr::Op::union_:
+            return net::set_union(*lhs, *rhs);
+        case GroupExpr::Op::intersection:
+            return net::set_intersection(*lhs, *rhs);
+        case GroupExpr::Op::difference:
+            return net::set_difference(*lhs, *rhs);
     }
     return std::nullopt;
 }
@@ -68,7 +72,8 @@ std::optional<net::AddrSet> GroupEvaluator::evaluate_ref(const GroupExpr& ref) {
     if (ref.name == policy::kGroupAny) return net::AddrSet::everything();
     auto it = policy_.groups.find(ref.name);
     if (it == policy_.groups.end()) {
-        diags_.error(ref.span, "unknown group '" + ref.name + "'" + did_you_mean(ref.name, names()));
+        diags_.error(ref.span,
+                     "unknown group '" + ref.name + "'" + did_you_mean(ref.name, names()));
         return std::nullopt;
     }
     auto memo = memo_.find(ref.name);
@@ -121,12 +126,14 @@ void GroupEvaluator::report_cycle(const GroupExpr& ref) {
 // The expression is valid but matches nothing; point at the groups that make
 // it empty so the user sees which inventory entry is missing.
 void GroupEvaluator::report_empty(const GroupExpr& expr) {
-    auto& d = diags_.error(expr.span, "group expression '" + expr.text + "' resolves to no address");
+    auto& d =
+        diags_.error(expr.span, "group expression '" + expr.text + "' resolves to no address");
     std::vector<std::string> groups = referenced_groups(expr);
     if (groups.size() > 1) add_note(d, {}, "the expression combines groups " + quoted_list(groups));
     for (const auto& name : groups) {
         auto memo = memo_.find(name);
-        if (memo != memo_.end() && memo->second.state == State::done && memo->second.value.empty()) {
+        if (memo != memo_.end() && memo->second.state == State::done &&
+            memo->second.value.empty()) {
             add_note(d, policy_.groups.at(name).span, "group '" + name + "' has no address");
         }
     }

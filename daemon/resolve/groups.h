@@ -18,7 +18,7 @@
 namespace nftpolicy::resolve {
 
 class GroupEvaluator {
-public:
+  public:
     GroupEvaluator(const policy::Policy& policy, Diagnostics& diags);
 
     // Evaluates every declared group, so that unused groups are checked too
@@ -39,7 +39,7 @@ public:
     // The group expression a group is defined by, or nullptr (literal, built-in, unknown).
     const policy::GroupExpr* expression_of(const std::string& name) const;
 
-private:
+  private:
     enum class State { in_progress, done, failed };
     struct Entry {
         State state = State::in_progress;

@@ -12,7 +12,8 @@ HostMembership::HostMembership(const policy::Host& host, GroupEvaluator& groups,
     for (const auto& role : host.roles) {
         if (!groups.is_defined(role.name)) {
             diags.error(role.span, "role '" + role.name + "' of host '" + host.name +
-                                       "' is not a defined group" + did_you_mean(role.name, groups.names()));
+                                       "' is not a defined group" +
+                                       did_you_mean(role.name, groups.names()));
             continue;
         }
         roles_.insert(role.name);
@@ -37,7 +38,8 @@ bool HostMembership::member_of(const GroupExpr& expr, const net::AddrSet& value)
 
 bool HostMembership::plays(const GroupExpr& expr, std::set<std::string>& visiting) const {
     switch (expr.op) {
-        case GroupExpr::Op::ref: break;
+        case GroupExpr::Op::ref:
+            break;
         case GroupExpr::Op::union_:
             return plays(expr.operands[0], visiting) || plays(expr.operands[1], visiting);
         case GroupExpr::Op::intersection:

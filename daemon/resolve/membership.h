@@ -20,7 +20,7 @@
 namespace nftpolicy::resolve {
 
 class HostMembership {
-public:
+  public:
     // Reports roles that are not defined groups.
     HostMembership(const policy::Host& host, GroupEvaluator& groups, Diagnostics& diags);
 
@@ -32,7 +32,7 @@ public:
     const net::AddrSet& own_addresses() const { return own_; }
     const policy::Host& host() const { return host_; }
 
-private:
+  private:
     bool plays(const policy::GroupExpr& expr, std::set<std::string>& visiting) const;
 
     const policy::Host& host_;

@@ -27,7 +27,8 @@ const policy::Migration* find_migration(const policy::Policy& policy, const std:
                                         SourceSpan span, Diagnostics& diags) {
     auto it = policy.migrations.find(name);
     if (it != policy.migrations.end()) return &it->second;
-    diags.error(span, "no migration named '" + name + "'" + did_you_mean(name, keys_of(policy.migrations)));
+    diags.error(
+        span, "no migration named '" + name + "'" + did_you_mean(name, keys_of(policy.migrations)));
     return nullptr;
 }
 
@@ -59,7 +60,8 @@ MigrationState::MigrationState(const policy::Policy& policy, const ResolveOption
 void MigrationState::apply_policy_flips(Diagnostics& diags) {
     for (const auto& [name, migration] : policy_.migrations) {
         for (const auto& gate : migration.flipped) {
-            if (check_gate(migration, gate.name, gate.span, diags)) flipped_.insert(name + "." + gate.name);
+            if (check_gate(migration, gate.name, gate.span, diags))
+                flipped_.insert(name + "." + gate.name);
         }
     }
 }
@@ -74,16 +76,19 @@ void MigrationState::apply_option_flips(const ResolveOptions& options, Diagnosti
             continue;
         }
         std::string gate = text.substr(dot + 1);
-        const auto* migration = find_migration(policy_, text.substr(0, dot), options.cli_span, diags);
-        if (migration && check_gate(*migration, gate, options.cli_span, diags)) flipped_.insert(text);
+        const auto* migration =
+            find_migration(policy_, text.substr(0, dot), options.cli_span, diags);
+        if (migration && check_gate(*migration, gate, options.cli_span, diags))
+            flipped_.insert(text);
     }
 }
 
 bool MigrationState::check_flow(const policy::Flow& flow, Diagnostics& diags) const {
     bool ok = true;
     if (flow.retired_by && flow.introduced_by) {
-        diags.error(flow.span, "flow '" + flow.id +
-                                   "' has both 'retired_by' and 'introduced_by'; expected at most one");
+        diags.error(flow.span,
+                    "flow '" + flow.id +
+                        "' has both 'retired_by' and 'introduced_by'; expected at most one");
         ok = false;
     }
     if (flow.retired_by) ok = check_ref(*flow.retired_by, diags) && ok;
@@ -109,18 +114,24 @@ bool MigrationState::is_active(const policy::Flow& flow) const {
 
 bool MigrationState::retired_active(const policy::GateRef& ref) const {
     switch (phase(ref.migration)) {
-        case Phase::legacy: return true;
-        case Phase::coexist: return ref.gate.empty() || !flipped(ref.migration, ref.gate);
-        case Phase::final_: return false;
+        case Phase::legacy:
+            return true;
+        case Phase::coexist:
+            return ref.gate.empty() || !flipped(ref.migration, ref.gate);
+        case Phase::final_:
+            return false;
     }
     return false;
 }
 
 bool MigrationState::introduced_active(const policy::GateRef& ref) const {
     switch (phase(ref.migration)) {
-        case Phase::legacy: return false;
-        case Phase::coexist: return ref.gate.empty() || flipped(ref.migration, ref.gate);
-        case Phase::final_: return true;
+        case Phase::legacy:
+            return false;
+        case Phase::coexist:
+            return ref.gate.empty() || flipped(ref.migration, ref.gate);
+        case Phase::final_:
+            return true;
     }
     return false;
 }
@@ -133,9 +144,12 @@ FlowLifecycle lifecycle_of(const policy::Flow& flow) {
 
 const char* phase_name(Phase phase) {
     switch (phase) {
-        case Phase::legacy: return "legacy";
-        case Phase::coexist: return "coexist";
-        case Phase::final_: return "final";
+        case Phase::legacy:
+            return "legacy";
+        case Phase::coexist:
+            return "coexist";
+        case Phase::final_:
+            return "final";
     }
     return "legacy";
 }

@@ -18,7 +18,7 @@
 namespace nftpolicy::resolve {
 
 class MigrationState {
-public:
+  public:
     // Computes phases and flipped gates from the policy and the options,
     // reporting unknown migrations and gates in either.
     MigrationState(const policy::Policy& policy, const ResolveOptions& options, Diagnostics& diags);
@@ -34,7 +34,7 @@ public:
     const std::map<std::string, policy::Phase>& phases() const { return phases_; }
     const std::set<std::string>& flipped_gates() const { return flipped_; }
 
-private:
+  private:
     bool check_ref(const policy::GateRef& ref, Diagnostics& diags) const;
     void apply_policy_flips(Diagnostics& diags);
     void apply_option_flips(const ResolveOptions& options, Diagnostics& diags);

@@ -7,7 +7,9 @@ using net::Family;
 
 namespace {
 
-bool is_full(const net::AddrSet& set) { return set.full(Family::ipv4) && set.full(Family::ipv6); }
+bool is_full(const net::AddrSet& set) {
+    return set.full(Family::ipv4) && set.full(Family::ipv6);
+}
 
 // A side matched unless it is everything (then matching it is a no-op).
 Endpoint matched(const policy::GroupExpr& expr, const net::AddrSet& value) {
@@ -18,8 +20,12 @@ Endpoint unmatched(const policy::GroupExpr& expr, const net::AddrSet& value) {
     return Endpoint{value, expr.text, false, expr.span};
 }
 
-bool same(const policy::PortRange& a, const policy::PortRange& b) { return a.lo == b.lo && a.hi == b.hi; }
-bool same(const policy::IcmpType& a, const policy::IcmpType& b) { return a.type == b.type; }
+bool same(const policy::PortRange& a, const policy::PortRange& b) {
+    return a.lo == b.lo && a.hi == b.hi;
+}
+bool same(const policy::IcmpType& a, const policy::IcmpType& b) {
+    return a.type == b.type;
+}
 
 // Appends the items of `in` that `out` does not hold yet, keeping their order.
 template <typename T>
@@ -65,7 +71,8 @@ ProjectedFlow with_direction(ProjectedFlow flow, Direction direction, Endpoint s
 
 }  // namespace
 
-void project_flow(const ResolvedFlow& resolved, const Target& target, std::vector<ProjectedFlow>& out) {
+void project_flow(const ResolvedFlow& resolved, const Target& target,
+                  std::vector<ProjectedFlow>& out) {
     const policy::Flow& flow = *resolved.flow;
     const ProjectedFlow base = base_of(resolved);
     if (target.host->member_of(flow.to, resolved.to)) {
@@ -79,8 +86,8 @@ void project_flow(const ResolvedFlow& resolved, const Target& target, std::vecto
     if (target.mode != policy::HostMode::gateway) return;
     auto crossed = crossing(*target.zones, resolved.from, resolved.to);
     if (!crossed) return;
-    ProjectedFlow forward = with_direction(base, Direction::forward, matched(flow.from, resolved.from),
-                                           matched(flow.to, resolved.to));
+    ProjectedFlow forward = with_direction(
+        base, Direction::forward, matched(flow.from, resolved.from), matched(flow.to, resolved.to));
     forward.iifnames = std::move(crossed->iifnames);
     forward.oifnames = std::move(crossed->oifnames);
     out.push_back(std::move(forward));
@@ -91,7 +98,8 @@ std::optional<ProjectedFlow> management_flow(const policy::Management& managemen
                                              const std::vector<const policy::Service*>& services,
                                              const HostMembership& host, Diagnostics& diags) {
     // The host's own addresses limit the families; unknown ones limit nothing.
-    net::AddrSet self = host.own_addresses().empty() ? net::AddrSet::everything() : host.own_addresses();
+    net::AddrSet self =
+        host.own_addresses().empty() ? net::AddrSet::everything() : host.own_addresses();
     ProjectedFlow out;
     out.id = "management";
     out.direction = Direction::input;
@@ -101,8 +109,8 @@ std::optional<ProjectedFlow> management_flow(const policy::Management& managemen
     out.ipv6 = !from_set.empty(Family::ipv6) && !self.empty(Family::ipv6);
     if (!out.ipv4 && !out.ipv6) {
         diags.error(management.span, "management access can match no address family: 'from' is " +
-                                         describe_families(from_set) + " and host '" + host.host().name +
-                                         "' is " + describe_families(self));
+                                         describe_families(from_set) + " and host '" +
+                                         host.host().name + "' is " + describe_families(self));
         return std::nullopt;
     }
     copy_services(services, out);

@@ -28,10 +28,11 @@ const policy::Host* select_host(const policy::Policy& policy, const ResolveOptio
     if (!options.host.empty()) {
         auto it = policy.hosts.find(options.host);
         if (it != policy.hosts.end()) return &it->second;
-        auto& d = diags.error(options.cli_span,
-                              "unknown host '" + options.host + "'" + did_you_mean(options.host, names));
-        add_note(d, {}, names.empty() ? "the policy declares no [hosts] table"
-                                      : "the policy declares hosts " + quoted_list(names));
+        auto& d = diags.error(options.cli_span, "unknown host '" + options.host + "'" +
+                                                    did_you_mean(options.host, names));
+        add_note(d, {},
+                 names.empty() ? "the policy declares no [hosts] table"
+                               : "the policy declares hosts " + quoted_list(names));
         return nullptr;
     }
     if (names.size() == 1) return &policy.hosts.begin()->second;
@@ -51,7 +52,8 @@ std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& di
     std::set<std::string> disabled;
     for (const auto& ref : policy.disabled_flows) {
         if (std::find(ids.begin(), ids.end(), ref.name) == ids.end()) {
-            diags.error(ref.span, "no flow with id '" + ref.name + "'" + did_you_mean(ref.name, ids));
+            diags.error(ref.span,
+                        "no flow with id '" + ref.name + "'" + did_you_mean(ref.name, ids));
             continue;
         }
         disabled.insert(ref.name);
@@ -62,7 +64,7 @@ std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& di
 // The pieces of one resolve run, built in an order that reports problems
 // from the general (host, options, groups) to the specific (flows).
 class Resolver {
-public:
+  public:
     Resolver(const policy::Policy& policy, const ResolveOptions& options, Diagnostics& diags)
         : policy_(policy),
           diags_(diags),
@@ -73,7 +75,7 @@ public:
 
     Projection run();
 
-private:
+  private:
     void prepare_host();
     void add_management(Projection& out);
     void add_flows(Projection& out);
@@ -141,8 +143,8 @@ void Resolver::add_flows(Projection& out) {
 
 }  // namespace
 
-std::optional<Projection> resolve_policy(const policy::Policy& policy, const ResolveOptions& options,
-                                         Diagnostics& diags) {
+std::optional<Projection> resolve_policy(const policy::Policy& policy,
+                                         const ResolveOptions& options, Diagnostics& diags) {
     std::size_t errors_before = diags.error_count();
     Projection projection = Resolver(policy, options, diags).run();
     if (diags.error_count() > errors_before) return std::nullopt;

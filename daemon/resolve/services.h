@@ -12,7 +12,7 @@
 namespace nftpolicy::resolve {
 
 class ServiceTable {
-public:
+  public:
     explicit ServiceTable(const policy::Policy& policy);
 
     // The service a reference names, or nullptr after reporting it unknown.
@@ -21,7 +21,7 @@ public:
     std::optional<std::vector<const policy::Service*>> find_all(
         const std::vector<policy::NameRef>& refs, Diagnostics& diags) const;
 
-private:
+  private:
     const policy::Policy& policy_;
     policy::Service ssh_;
 };

@@ -92,10 +92,12 @@ TEST_CASE("a role must be a defined group") {
     HostMembership host(b.policy.hosts.at("srv11"), groups, diags);
     REQUIRE(diags.error_count() == 1);
     CHECK(render(diags.all()[0]) ==
-          "policy.toml:5:25: error: role 'bakend' of host 'srv11' is not a defined group; did you mean "
+          "policy.toml:5:25: error: role 'bakend' of host 'srv11' is not a defined group; did you "
+          "mean "
           "'backend'?\n"
           "    5 | [hosts.srv11] roles = [\"bakend\", \"sql\"]\n"
-          "      | " + std::string(24, ' ') + "^~~~~~\n");
+          "      | " +
+              std::string(24, ' ') + "^~~~~~\n");
     // The valid role still counts.
     auto expr = parse_expr("sql", &b.file(), 99, 1);
     CHECK(host.member_of(expr, *groups.evaluate(expr)));

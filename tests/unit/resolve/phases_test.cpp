@@ -29,15 +29,30 @@ PolicyBuilder ses_site(std::optional<Phase> policy_phase = std::nullopt) {
         .service("ses-backend-alt", {.tcp = {"8443"}})
         .service("syslog", {.udp = {"514"}});
     b.migration("ses-2_7", {"backoffice-migrated", "agents-migrated"}, policy_phase);
-    b.flow({.id = "agent-legacy", .from = "agents", .to = "servers", .services = {"ses-agent-msrpc"},
+    b.flow({.id = "agent-legacy",
+            .from = "agents",
+            .to = "servers",
+            .services = {"ses-agent-msrpc"},
             .retired_by = kAgents});
-    b.flow({.id = "backend-legacy", .from = "servers", .to = "servers", .services = {"ses-backend-https"},
+    b.flow({.id = "backend-legacy",
+            .from = "servers",
+            .to = "servers",
+            .services = {"ses-backend-https"},
             .retired_by = kBackoffice});
-    b.flow({.id = "whole-legacy", .from = "agents", .to = "servers", .services = {"ses-agent-msrpc"},
+    b.flow({.id = "whole-legacy",
+            .from = "agents",
+            .to = "servers",
+            .services = {"ses-agent-msrpc"},
             .retired_by = "ses-2_7"});
-    b.flow({.id = "agent-new", .from = "agents", .to = "servers", .services = {"ses-agent-https"},
+    b.flow({.id = "agent-new",
+            .from = "agents",
+            .to = "servers",
+            .services = {"ses-agent-https"},
             .introduced_by = "ses-2_7"});
-    b.flow({.id = "backend-alt-new", .from = "servers", .to = "servers", .services = {"ses-backend-alt"},
+    b.flow({.id = "backend-alt-new",
+            .from = "servers",
+            .to = "servers",
+            .services = {"ses-backend-alt"},
             .introduced_by = kBackoffice});
     b.flow({.id = "syslog", .from = "servers", .to = "servers", .services = {"syslog"}});
     b.host_roles("srv", {"servers"});
@@ -79,7 +94,8 @@ TEST_CASE("phases x gates: which SES flows are active") {
         options.flipped_gates = row.flipped;
         Diagnostics diags;
         auto p = resolve_policy(b.policy, options, diags);
-        INFO("phase " << static_cast<int>(row.phase) << ", " << row.flipped.size() << " gate(s) flipped");
+        INFO("phase " << static_cast<int>(row.phase) << ", " << row.flipped.size()
+                      << " gate(s) flipped");
         REQUIRE(p);
         CHECK(active_ids(*p) == row.active);
         CHECK(p->flipped_gates == row.flipped);
@@ -94,8 +110,9 @@ TEST_CASE("effective phase: per-migration option, then --phase, then the policy,
 
     auto p = resolve_policy(b.policy, options, diags);
     REQUIRE(p);
-    CHECK(p->phases == std::map<std::string, Phase>{
-                           {"ses-2_7", Phase::coexist}, {"other", Phase::legacy}, {"third", Phase::final_}});
+    CHECK(p->phases == std::map<std::string, Phase>{{"ses-2_7", Phase::coexist},
+                                                    {"other", Phase::legacy},
+                                                    {"third", Phase::final_}});
 
     options.phase = Phase::final_;
     p = resolve_policy(b.policy, options, diags);
@@ -154,11 +171,11 @@ TEST_CASE("option errors: unknown migration, unknown gate, malformed gate") {
     options.flipped_gates = {"ses-2_7.agents-migratd", "nogate", "sse-2_7.agents-migrated"};
     Diagnostics diags;
     CHECK_FALSE(resolve_policy(b.policy, options, diags));
-    CHECK(messages(diags) ==
-          Ids{"no migration named 'ses-27'; did you mean 'ses-2_7'?",
-              "flipped gate 'nogate' is not of the form 'migration.gate'",
-              "gate 'agents-migratd' is not declared by migration 'ses-2_7'; did you mean 'agents-migrated'?",
-              "no migration named 'sse-2_7'; did you mean 'ses-2_7'?"});
+    CHECK(messages(diags) == Ids{"no migration named 'ses-27'; did you mean 'ses-2_7'?",
+                                 "flipped gate 'nogate' is not of the form 'migration.gate'",
+                                 "gate 'agents-migratd' is not declared by migration 'ses-2_7'; "
+                                 "did you mean 'agents-migrated'?",
+                                 "no migration named 'sse-2_7'; did you mean 'ses-2_7'?"});
     for (const auto& d : diags.all()) CHECK_FALSE(d.span.valid());
 }
 
@@ -176,24 +193,38 @@ TEST_CASE("a flipped gate in the policy must be one of the migration's gates") {
           "policy.toml:1:" + std::to_string(column) +
               ": error: gate 'backofice-migrated' is not declared by migration 'ses-2_7'; "
               "did you mean 'backoffice-migrated'?\n"
-              "    1 | " + line + "\n"
-              "      | " + std::string(column - 1, ' ') + "^~~~~~~~~~~~~~~~~~\n");
+              "    1 | " +
+              line +
+              "\n"
+              "      | " +
+              std::string(column - 1, ' ') + "^~~~~~~~~~~~~~~~~~\n");
 }
 
 TEST_CASE("retired_by and introduced_by must name declared migrations and gates") {
     PolicyBuilder b;
     b.group("servers", {"10.20.0.0/24"}).service("s", {.tcp = {"1"}});
     b.migration("ses-2_7", {"backoffice-migrated", "agents-migrated"});
-    b.flow({.id = "bad-gate", .from = "servers", .to = "servers", .services = {"s"},
+    b.flow({.id = "bad-gate",
+            .from = "servers",
+            .to = "servers",
+            .services = {"s"},
             .retired_by = "ses-2_7.agents-migratd"});
-    b.flow({.id = "bad-migration", .from = "servers", .to = "servers", .services = {"s"},
+    b.flow({.id = "bad-migration",
+            .from = "servers",
+            .to = "servers",
+            .services = {"s"},
             .introduced_by = "x"});
-    b.flow({.id = "both", .from = "servers", .to = "servers", .services = {"s"},
-            .retired_by = "ses-2_7", .introduced_by = "ses-2_7"});
+    b.flow({.id = "both",
+            .from = "servers",
+            .to = "servers",
+            .services = {"s"},
+            .retired_by = "ses-2_7",
+            .introduced_by = "ses-2_7"});
     Diagnostics diags;
     CHECK_FALSE(resolve_policy(b.policy, {}, diags));
     CHECK(messages(diags) ==
-          Ids{"gate 'agents-migratd' is not declared by migration 'ses-2_7'; did you mean 'agents-migrated'?",
+          Ids{"gate 'agents-migratd' is not declared by migration 'ses-2_7'; did you mean "
+              "'agents-migrated'?",
               "no migration named 'x'",
               "flow 'both' has both 'retired_by' and 'introduced_by'; expected at most one"});
     REQUIRE(diags.all().size() == 3);
@@ -204,7 +235,10 @@ TEST_CASE("retired_by and introduced_by must name declared migrations and gates"
 
 TEST_CASE("flows are checked whatever the phase: an inactive flow's errors are reported") {
     PolicyBuilder b = ses_site();
-    b.flow({.id = "old", .from = "agnets", .to = "servers", .services = {"ses-agent-msrpc"},
+    b.flow({.id = "old",
+            .from = "agnets",
+            .to = "servers",
+            .services = {"ses-agent-msrpc"},
             .retired_by = kAgents});
     ResolveOptions options;
     options.phase = Phase::final_;

@@ -10,7 +10,7 @@ using policy::GroupExpr;
 
 // One line of the fake file being written; pieces return their spans.
 class PolicyBuilder::Line {
-public:
+  public:
     Line(const SourceFile* file, std::uint32_t number) : file_(file), number_(number) {}
 
     void raw(const std::string& s) { text_ += s; }
@@ -29,7 +29,7 @@ public:
     std::uint32_t number() const { return number_; }
     const std::string& text() const { return text_; }
 
-private:
+  private:
     const SourceFile* file_;
     std::uint32_t number_;
     std::string text_;
@@ -47,7 +47,8 @@ void PolicyBuilder::commit(const std::string& text) {
     *file_ = SourceFile("policy.toml", text_);
 }
 
-std::vector<policy::NameRef> PolicyBuilder::name_list(Line& line, const std::vector<std::string>& names) {
+std::vector<policy::NameRef> PolicyBuilder::name_list(Line& line,
+                                                      const std::vector<std::string>& names) {
     std::vector<policy::NameRef> out;
     line.raw("[");
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -58,8 +59,8 @@ std::vector<policy::NameRef> PolicyBuilder::name_list(Line& line, const std::vec
     return out;
 }
 
-std::vector<policy::AddressLiteral> PolicyBuilder::address_list(Line& line,
-                                                                const std::vector<std::string>& texts) {
+std::vector<policy::AddressLiteral> PolicyBuilder::address_list(
+    Line& line, const std::vector<std::string>& texts) {
     std::vector<policy::AddressLiteral> out;
     line.raw("[");
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -79,7 +80,8 @@ GroupExpr PolicyBuilder::quoted_expr(Line& line, const std::string& text) {
     return parse_expr(text, file_.get(), line.number(), column);
 }
 
-PolicyBuilder& PolicyBuilder::group(const std::string& name, const std::vector<std::string>& addresses) {
+PolicyBuilder& PolicyBuilder::group(const std::string& name,
+                                    const std::vector<std::string>& addresses) {
     Line line(file_.get(), next_line());
     policy::Group g;
     g.name = name;
@@ -108,7 +110,9 @@ namespace {
 policy::PortRange port_range(const std::string& text, SourceSpan span) {
     auto dash = text.find('-');
     auto lo = static_cast<std::uint16_t>(std::stoi(text.substr(0, dash)));
-    auto hi = dash == std::string::npos ? lo : static_cast<std::uint16_t>(std::stoi(text.substr(dash + 1)));
+    auto hi = dash == std::string::npos
+                  ? lo
+                  : static_cast<std::uint16_t>(std::stoi(text.substr(dash + 1)));
     return policy::PortRange{lo, hi, span};
 }
 
@@ -131,7 +135,8 @@ PolicyBuilder& PolicyBuilder::service(const std::string& name, const ServiceSpec
     line.raw("], icmpv6 = [");
     for (int type : spec.icmpv6) {
         auto t = std::to_string(type);
-        s.icmpv6.push_back(policy::IcmpType{static_cast<std::uint8_t>(type), t, line.piece(t + " ")});
+        s.icmpv6.push_back(
+            policy::IcmpType{static_cast<std::uint8_t>(type), t, line.piece(t + " ")});
     }
     line.raw("] }");
     policy.services[name] = s;
@@ -176,7 +181,8 @@ PolicyBuilder& PolicyBuilder::flow(const FlowSpec& spec) {
     return *this;
 }
 
-PolicyBuilder& PolicyBuilder::migration(const std::string& name, const std::vector<std::string>& gates,
+PolicyBuilder& PolicyBuilder::migration(const std::string& name,
+                                        const std::vector<std::string>& gates,
                                         std::optional<policy::Phase> phase,
                                         const std::vector<std::string>& flipped) {
     Line line(file_.get(), next_line());
@@ -214,7 +220,8 @@ policy::Host& PolicyBuilder::add_host(Line& line, const std::string& name, polic
     return h;
 }
 
-PolicyBuilder& PolicyBuilder::host_roles(const std::string& name, const std::vector<std::string>& roles,
+PolicyBuilder& PolicyBuilder::host_roles(const std::string& name,
+                                         const std::vector<std::string>& roles,
                                          policy::HostMode mode) {
     Line line(file_.get(), next_line());
     policy::Host& h = add_host(line, name, mode);
@@ -260,7 +267,8 @@ PolicyBuilder& PolicyBuilder::zone(const ZoneSpec& spec) {
     return *this;
 }
 
-PolicyBuilder& PolicyBuilder::management(const std::string& from, const std::vector<std::string>& services) {
+PolicyBuilder& PolicyBuilder::management(const std::string& from,
+                                         const std::vector<std::string>& services) {
     Line line(file_.get(), next_line());
     policy::Management m;
     m.span = line.piece("[management]");
@@ -302,8 +310,9 @@ namespace {
 // A recursive-descent parser; each result remembers its extent in the text
 // (parentheses included) so that a parent's text and span cover them.
 class ExprParser {
-public:
-    ExprParser(const std::string& text, const SourceFile* file, std::uint32_t line, std::uint32_t column)
+  public:
+    ExprParser(const std::string& text, const SourceFile* file, std::uint32_t line,
+               std::uint32_t column)
         : text_(text), file_(file), line_(line), column_(column) {}
 
     GroupExpr parse() {
@@ -313,7 +322,7 @@ public:
         return p.expr;
     }
 
-private:
+  private:
     struct Parsed {
         GroupExpr expr;
         std::size_t begin = 0;
@@ -367,14 +376,16 @@ private:
             std::size_t open = pos_++;
             Parsed inner = parse_union();
             skip_space();
-            if (pos_ >= text_.size() || text_[pos_] != ')') throw std::runtime_error("missing ) in " + text_);
+            if (pos_ >= text_.size() || text_[pos_] != ')')
+                throw std::runtime_error("missing ) in " + text_);
             inner.begin = open;
             inner.end = ++pos_;
             return inner;
         }
         std::size_t begin = pos_;
-        while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-                                       text_[pos_] == '_' || (pos_ > begin && text_[pos_] == '-'))) {
+        while (pos_ < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
+                (pos_ > begin && text_[pos_] == '-'))) {
             ++pos_;
         }
         if (pos_ == begin) throw std::runtime_error("expected a name in " + text_);
@@ -417,7 +428,8 @@ std::vector<const ProjectedFlow*> flows_named(const Projection& projection, cons
     return out;
 }
 
-const ProjectedFlow* find_flow(const Projection& projection, const std::string& id, Direction direction) {
+const ProjectedFlow* find_flow(const Projection& projection, const std::string& id,
+                               Direction direction) {
     const ProjectedFlow* found = nullptr;
     for (const auto& f : projection.flows) {
         if (f.id != id || f.direction != direction) continue;
@@ -431,9 +443,12 @@ namespace {
 
 const char* direction_name(Direction d) {
     switch (d) {
-        case Direction::input: return "input";
-        case Direction::output: return "output";
-        case Direction::forward: return "forward";
+        case Direction::input:
+            return "input";
+        case Direction::output:
+            return "output";
+        case Direction::forward:
+            return "forward";
     }
     return "?";
 }

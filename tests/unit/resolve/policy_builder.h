@@ -44,7 +44,7 @@ struct ZoneSpec {
 };
 
 class PolicyBuilder {
-public:
+  public:
     PolicyBuilder();
 
     policy::Policy policy;
@@ -58,11 +58,13 @@ public:
                              const std::vector<std::string>& flipped = {});
     PolicyBuilder& host_roles(const std::string& name, const std::vector<std::string>& roles,
                               policy::HostMode mode = policy::HostMode::host);
-    PolicyBuilder& host_addresses(const std::string& name, const std::vector<std::string>& addresses,
+    PolicyBuilder& host_addresses(const std::string& name,
+                                  const std::vector<std::string>& addresses,
                                   policy::HostMode mode = policy::HostMode::host);
     // Adds a zone to the host declared last.
     PolicyBuilder& zone(const ZoneSpec& spec);
-    PolicyBuilder& management(const std::string& from, const std::vector<std::string>& services = {});
+    PolicyBuilder& management(const std::string& from,
+                              const std::vector<std::string>& services = {});
     PolicyBuilder& disable(const std::vector<std::string>& ids);
     PolicyBuilder& egress(bool on);
 
@@ -72,11 +74,12 @@ public:
     // The flow with this id (valid until the next flow is added).
     const policy::Flow& flow_named(const std::string& id) const;
 
-private:
+  private:
     class Line;
     void commit(const std::string& text);
     std::vector<policy::NameRef> name_list(Line& line, const std::vector<std::string>& names);
-    std::vector<policy::AddressLiteral> address_list(Line& line, const std::vector<std::string>& texts);
+    std::vector<policy::AddressLiteral> address_list(Line& line,
+                                                     const std::vector<std::string>& texts);
     policy::GroupExpr quoted_expr(Line& line, const std::string& text);
     policy::Host& add_host(Line& line, const std::string& name, policy::HostMode mode);
 
@@ -96,7 +99,8 @@ std::vector<std::string> messages(const Diagnostics& diags);
 // The projected flows with this id, in order.
 std::vector<const ProjectedFlow*> flows_named(const Projection& projection, const std::string& id);
 // The only projected flow with this id and direction, or nullptr.
-const ProjectedFlow* find_flow(const Projection& projection, const std::string& id, Direction direction);
+const ProjectedFlow* find_flow(const Projection& projection, const std::string& id,
+                               Direction direction);
 // "id/input", "id/output", ... for every projected flow.
 std::vector<std::string> flow_keys(const Projection& projection);
 

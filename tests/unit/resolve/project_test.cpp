@@ -41,7 +41,10 @@ Projection resolve_ok(const PolicyBuilder& b, const ResolveOptions& options = {}
 
 TEST_CASE("host mode: a flow to this host becomes input, the source matched") {
     PolicyBuilder b = site();
-    b.flow({.id = "agent-https", .from = "agents", .to = "agent_handler", .services = {"ses-agent-https"},
+    b.flow({.id = "agent-https",
+            .from = "agents",
+            .to = "agent_handler",
+            .services = {"ses-agent-https"},
             .comment = "agents reach their handler"});
     b.flow({.id = "to-syslog", .from = "backend", .to = "syslog", .services = {"syslog"}});
     b.host_roles("h11", {"agent_handler", "backend"});
@@ -88,7 +91,10 @@ TEST_CASE("a source full in one family only is still matched") {
 TEST_CASE("egress: flows from this host become output only when egress filtering is on") {
     PolicyBuilder b = site();
     b.flow({.id = "to-syslog", .from = "backend", .to = "syslog", .services = {"syslog"}});
-    b.flow({.id = "backend-self", .from = "backend", .to = "backend", .services = {"ses-backend-alt"}});
+    b.flow({.id = "backend-self",
+            .from = "backend",
+            .to = "backend",
+            .services = {"ses-backend-alt"}});
     b.host_roles("h20", {"backend"});
 
     SECTION("egress off") {
@@ -138,18 +144,25 @@ TEST_CASE("a flow whose sides share no family is an error at the flow") {
     CHECK_FALSE(resolve_policy(b.policy, {}, diags));
     REQUIRE(diags.error_count() == 2);
     std::string line(b.file().line(12));
-    CHECK(render(diags.all()[0]) ==
-          "policy.toml:12:1: error: flow 'mismatch' can match no address family: 'from' is IPv4 only "
-          "and 'to' is IPv6 only\n"
-          "   12 | " + line + "\n"
-          "      | ^~~~~~~~~\n");
-    CHECK(diags.all()[1].message ==
-          "flow 'mismatch2' can match no address family: 'from' is IPv6 only and 'to' is IPv4 only");
+    CHECK(
+        render(diags.all()[0]) ==
+        "policy.toml:12:1: error: flow 'mismatch' can match no address family: 'from' is IPv4 only "
+        "and 'to' is IPv6 only\n"
+        "   12 | " +
+            line +
+            "\n"
+            "      | ^~~~~~~~~\n");
+    CHECK(
+        diags.all()[1].message ==
+        "flow 'mismatch2' can match no address family: 'from' is IPv6 only and 'to' is IPv4 only");
 }
 
 TEST_CASE("services: ports and ICMP of every service, in order, exact duplicates dropped") {
     PolicyBuilder b = site();
-    b.flow({.id = "logs", .from = "backend", .to = "syslog", .services = {"syslog", "syslog-udp", "ping"}});
+    b.flow({.id = "logs",
+            .from = "backend",
+            .to = "syslog",
+            .services = {"syslog", "syslog-udp", "ping"}});
     b.host_roles("log", {"syslog"});
     Projection p = resolve_ok(b);
     REQUIRE(p.flows.size() == 1);
@@ -182,18 +195,25 @@ TEST_CASE("the built-in ssh service is tcp/22 unless the policy defines ssh") {
 
 TEST_CASE("an unknown service is reported at its name with a suggestion") {
     PolicyBuilder b = site();
-    b.flow({.id = "x", .from = "agents", .to = "backend", .services = {"ses-agent-htps", "nothing-like-it"}});
+    b.flow({.id = "x",
+            .from = "agents",
+            .to = "backend",
+            .services = {"ses-agent-htps", "nothing-like-it"}});
     Diagnostics diags;
     CHECK_FALSE(resolve_policy(b.policy, {}, diags));
-    CHECK(messages(diags) == Ids{"unknown service 'ses-agent-htps'; did you mean 'ses-agent-https'?",
-                                 "unknown service 'nothing-like-it'"});
+    CHECK(messages(diags) ==
+          Ids{"unknown service 'ses-agent-htps'; did you mean 'ses-agent-https'?",
+              "unknown service 'nothing-like-it'"});
     CHECK(diags.all()[0].span.begin == b.flow_named("x").services[0].span.begin);
     CHECK(diags.all()[1].span.begin == b.flow_named("x").services[1].span.begin);
 }
 
 TEST_CASE("management comes first: input from its sources to this host") {
     PolicyBuilder b = site();
-    b.flow({.id = "agent-https", .from = "agents", .to = "agent_handler", .services = {"ses-agent-https"}});
+    b.flow({.id = "agent-https",
+            .from = "agents",
+            .to = "agent_handler",
+            .services = {"ses-agent-https"}});
     b.host_addresses("h11", {"10.20.0.11"});
     b.management("admins");
     Projection p = resolve_ok(b);
@@ -245,8 +265,9 @@ TEST_CASE("management errors: unknown service, empty source, no common family") 
         b.management("v6only");
         Diagnostics diags;
         CHECK_FALSE(resolve_policy(b.policy, {}, diags));
-        CHECK(messages(diags) == Ids{"management access can match no address family: 'from' is IPv6 only "
-                                     "and host 'h' is IPv4 only"});
+        CHECK(messages(diags) ==
+              Ids{"management access can match no address family: 'from' is IPv6 only "
+                  "and host 'h' is IPv4 only"});
     }
 }
 
@@ -260,7 +281,10 @@ PolicyBuilder gateway_site() {
         .group("agent_lan", {"10.10.0.0/16", "fd00:10::/48"})
         .group("gateway", {"10.20.0.1"})
         .group("internet", {"192.0.2.0/24"});
-    b.flow({.id = "agent-https", .from = "agents", .to = "agent_handler", .services = {"ses-agent-https"}});
+    b.flow({.id = "agent-https",
+            .from = "agents",
+            .to = "agent_handler",
+            .services = {"ses-agent-https"}});
     b.flow({.id = "backend-syslog", .from = "backend", .to = "syslog", .services = {"syslog"}});
     b.flow({.id = "admin-gw", .from = "admins", .to = "gateway", .services = {"ssh"}});
     return b;
@@ -270,7 +294,10 @@ PolicyBuilder gateway_site() {
 
 TEST_CASE("gateway with zones: crossing flows become forward flows on the zones' interfaces") {
     PolicyBuilder b = gateway_site();
-    b.flow({.id = "anyone-https", .from = "any", .to = "agent_handler", .services = {"ses-agent-https"}});
+    b.flow({.id = "anyone-https",
+            .from = "any",
+            .to = "agent_handler",
+            .services = {"ses-agent-https"}});
     b.host_addresses("gw", {"10.20.0.1"}, policy::HostMode::gateway);
     b.zone({.name = "servers", .interfaces = {"eth1"}, .networks = "servers"});
     b.zone({.name = "agents", .interfaces = {"eth0", "eth0.10"}, .networks = "agent_lan"});
@@ -308,7 +335,8 @@ TEST_CASE("gateway with zones: crossing flows become forward flows on the zones'
 
 TEST_CASE("gateway: a flow touching no zone on one side does not cross") {
     PolicyBuilder b = gateway_site();
-    b.flow({.id = "to-internet", .from = "agents", .to = "internet", .services = {"ses-agent-https"}});
+    b.flow(
+        {.id = "to-internet", .from = "agents", .to = "internet", .services = {"ses-agent-https"}});
     b.host_roles("gw", {"gateway"}, policy::HostMode::gateway);
     b.zone({.name = "servers", .interfaces = {"eth1"}, .networks = "servers"});
     b.zone({.name = "agents", .interfaces = {"eth0"}, .networks = "agent_lan"});
@@ -318,7 +346,8 @@ TEST_CASE("gateway: a flow touching no zone on one side does not cross") {
 
 TEST_CASE("gateway: a zone without networks covers what the other zones do not") {
     PolicyBuilder b = gateway_site();
-    b.flow({.id = "to-internet", .from = "agents", .to = "internet", .services = {"ses-agent-https"}});
+    b.flow(
+        {.id = "to-internet", .from = "agents", .to = "internet", .services = {"ses-agent-https"}});
     b.host_roles("gw", {"gateway"}, policy::HostMode::gateway);
     b.zone({.name = "servers", .interfaces = {"eth1"}, .networks = "servers"});
     b.zone({.name = "agents", .interfaces = {"eth0"}, .networks = "agent_lan"});
@@ -341,8 +370,8 @@ TEST_CASE("gateway without zones: every active flow is forwarded on any interfac
     PolicyBuilder b = gateway_site();
     b.host_roles("gw", {"gateway"}, policy::HostMode::gateway);
     Projection p = resolve_ok(b);
-    CHECK(flow_keys(p) ==
-          Ids{"agent-https/forward", "backend-syslog/forward", "admin-gw/input", "admin-gw/forward"});
+    CHECK(flow_keys(p) == Ids{"agent-https/forward", "backend-syslog/forward", "admin-gw/input",
+                              "admin-gw/forward"});
     for (const auto& f : p.flows) {
         CHECK(f.iifnames.empty());
         CHECK(f.oifnames.empty());
@@ -372,6 +401,6 @@ TEST_CASE("zone networks that resolve to no address are an error") {
     b.zone({.name = "lab", .interfaces = {"eth4"}, .networks = "lba"});
     Diagnostics diags;
     CHECK_FALSE(resolve_policy(b.policy, {}, diags));
-    CHECK(messages(diags) == Ids{"group expression 'dmz' resolves to no address",
-                                 "unknown group 'lba'"});
+    CHECK(messages(diags) ==
+          Ids{"group expression 'dmz' resolves to no address", "unknown group 'lba'"});
 }

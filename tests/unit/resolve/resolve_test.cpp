@@ -98,8 +98,8 @@ TEST_CASE("a policy without hosts is checked but projects no flow") {
 
     b.flow({.id = "broken", .from = "webb", .to = "web", .services = {"htp"}});
     CHECK_FALSE(resolve_policy(b.policy, {}, diags));
-    CHECK(messages(diags) ==
-          Ids{"unknown group 'webb'; did you mean 'web'?", "unknown service 'htp'; did you mean 'http'?"});
+    CHECK(messages(diags) == Ids{"unknown group 'webb'; did you mean 'web'?",
+                                 "unknown service 'htp'; did you mean 'http'?"});
 }
 
 TEST_CASE("projection metadata: host, mode, table, baseline, phases, gates") {
@@ -142,7 +142,8 @@ TEST_CASE("disabling an unknown flow id is an error with a suggestion") {
     options.host = "web1";
     Diagnostics diags;
     CHECK_FALSE(resolve_policy(b.policy, options, diags));
-    CHECK(messages(diags) == Ids{"no flow with id 'lan-wbe'; did you mean 'lan-web'?", "no flow with id 'zzz'"});
+    CHECK(messages(diags) ==
+          Ids{"no flow with id 'lan-wbe'; did you mean 'lan-web'?", "no flow with id 'zzz'"});
     CHECK(diags.all()[0].span.where() == "policy.toml:10:20");
 }
 
@@ -157,7 +158,10 @@ TEST_CASE("every error of the stage is reported in one run") {
     b.migration("ses-2_7", {"backoffice-migrated", "agents-migrated"});
     b.flow({.id = "f1", .from = "agnets", .to = "backend", .services = {"https"}});
     b.flow({.id = "f2", .from = "agents", .to = "backend & agent_handler", .services = {"htps"}});
-    b.flow({.id = "f3", .from = "agents", .to = "loop", .services = {"https"},
+    b.flow({.id = "f3",
+            .from = "agents",
+            .to = "loop",
+            .services = {"https"},
             .retired_by = "ses-2_7.agents-migratd"});
     b.host_roles("h", {"backend", "sql"});
     b.disable({"f4"});
@@ -178,7 +182,8 @@ TEST_CASE("every error of the stage is reported in one run") {
               "unknown group 'agnets'; did you mean 'agents'?",
               "group expression 'backend & agent_handler' resolves to no address",
               "unknown service 'htps'; did you mean 'https'?",
-              "gate 'agents-migratd' is not declared by migration 'ses-2_7'; did you mean 'agents-migrated'?",
+              "gate 'agents-migratd' is not declared by migration 'ses-2_7'; did you mean "
+              "'agents-migrated'?",
           });
 }
 
@@ -194,14 +199,26 @@ TEST_CASE("the SES example: colocated backend, coexist phase, two gates") {
         .service("ses-backend-https", {.tcp = {"443"}})
         .service("ses-backend-alt", {.tcp = {"8443"}});
     b.migration("ses-2_7", {"backoffice-migrated", "agents-migrated"}, Phase::coexist);
-    b.flow({.id = "ses-agent-legacy", .from = "agents", .to = "agent_handler",
-            .services = {"ses-agent-msrpc"}, .retired_by = "ses-2_7.agents-migrated"});
-    b.flow({.id = "ses-agent-new", .from = "agents", .to = "agent_handler",
-            .services = {"ses-agent-https"}, .introduced_by = "ses-2_7"});
-    b.flow({.id = "ses-backend-legacy", .from = "agent_handler | console", .to = "backend",
-            .services = {"ses-backend-https"}, .retired_by = "ses-2_7.backoffice-migrated"});
-    b.flow({.id = "ses-backend-colocated-new", .from = "agent_handler | console",
-            .to = "backend & agent_handler", .services = {"ses-backend-alt"}, .introduced_by = "ses-2_7"});
+    b.flow({.id = "ses-agent-legacy",
+            .from = "agents",
+            .to = "agent_handler",
+            .services = {"ses-agent-msrpc"},
+            .retired_by = "ses-2_7.agents-migrated"});
+    b.flow({.id = "ses-agent-new",
+            .from = "agents",
+            .to = "agent_handler",
+            .services = {"ses-agent-https"},
+            .introduced_by = "ses-2_7"});
+    b.flow({.id = "ses-backend-legacy",
+            .from = "agent_handler | console",
+            .to = "backend",
+            .services = {"ses-backend-https"},
+            .retired_by = "ses-2_7.backoffice-migrated"});
+    b.flow({.id = "ses-backend-colocated-new",
+            .from = "agent_handler | console",
+            .to = "backend & agent_handler",
+            .services = {"ses-backend-alt"},
+            .introduced_by = "ses-2_7"});
     b.host_roles("srv11", {"backend", "agent_handler"}).host_roles("srv20", {"backend"});
     b.management("admins");
 
