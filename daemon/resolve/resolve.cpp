@@ -76,7 +76,7 @@ class Resolver {
     Projection run();
 
   private:
-    void prepare_host();
+    void prepare_hosts();
     void add_management(Projection& out);
     void add_flows(Projection& out);
 
@@ -92,7 +92,7 @@ class Resolver {
 
 Projection Resolver::run() {
     groups_.evaluate_all();
-    prepare_host();
+    prepare_hosts();
     Projection out;
     if (host_) {
         out.host = host_->name;
@@ -107,11 +107,16 @@ Projection Resolver::run() {
     return out;
 }
 
-void Resolver::prepare_host() {
-    if (!host_) return;
-    membership_.emplace(*host_, groups_, diags_);
-    if (host_->mode == policy::HostMode::gateway) {
-        if (auto zones = resolve_zones(*host_, groups_)) zones_ = std::move(*zones);
+// Every host's roles and zones are checked, not only the selected one's, so
+// that one run validates the policy every machine of the site receives.
+void Resolver::prepare_hosts() {
+    for (const auto& [name, host] : policy_.hosts) {
+        HostMembership membership(host, groups_, diags_);
+        std::optional<std::vector<ResolvedZone>> zones;
+        if (host.mode == policy::HostMode::gateway) zones = resolve_zones(host, groups_);
+        if (&host != host_) continue;
+        membership_.emplace(membership);
+        if (zones) zones_ = std::move(*zones);
     }
 }
 

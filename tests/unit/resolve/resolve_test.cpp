@@ -248,3 +248,18 @@ TEST_CASE("the SES example: colocated backend, coexist phase, two gates") {
     REQUIRE(p);
     CHECK(flow_keys(*p) == Ids{"management/input"});
 }
+
+TEST_CASE("every host's roles and zones are checked, not only the selected host's") {
+    PolicyBuilder b = two_hosts();
+    b.group("empty", {});
+    b.host_roles("db2", {"dbb"});
+    b.host_roles("gw", {"lan"}, policy::HostMode::gateway);
+    b.zone({.name = "void", .interfaces = {"eth9"}, .networks = "empty"});
+    ResolveOptions options;
+    options.host = "web1";
+    Diagnostics diags;
+    CHECK_FALSE(resolve_policy(b.policy, options, diags));
+    CHECK(messages(diags) ==
+          Ids{"role 'dbb' of host 'db2' is not a defined group; did you mean 'db'?",
+              "group expression 'empty' resolves to no address"});
+}
