@@ -11,6 +11,16 @@ namespace {
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return is_name_start(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
+// "unexpected 'x' ...": a raw line break or control character would break
+// the rendered diagnostic, so those are named instead of quoted.
+std::string unexpected(char c, std::string_view expected) {
+    if (c == '\n' || c == '\r') return "a group expression must be on one line; found a line break";
+    std::string what = std::iscntrl(static_cast<unsigned char>(c))
+                           ? fmt::format("control character U+{:04X}", static_cast<unsigned char>(c))
+                           : fmt::format("'{}'", c);
+    return fmt::format("unexpected {} in group expression; expected {}", what, expected);
+}
+
 // Recursive-descent parser over one expression string; positions are byte
 // offsets into the string, turned into columns of the source line.
 class ExprParser {
@@ -25,8 +35,7 @@ public:
         if (!e) return std::nullopt;
         skip_space();
         if (pos_ != text_.size()) {
-            return fail(fmt::format("unexpected '{}' in group expression; expected '|', '&', '-' or the end",
-                                    text_[pos_]));
+            return fail(unexpected(text_[pos_], "'|', '&', '-' or the end"));
         }
         return e;
     }
@@ -77,8 +86,7 @@ private:
             return inner;
         }
         if (!is_name_start(text_[pos_])) {
-            return fail(fmt::format("unexpected '{}' in group expression; expected a group name or '('",
-                                    text_[pos_]));
+            return fail(unexpected(text_[pos_], "a group name or '('"));
         }
         while (pos_ < text_.size() && is_name_char(text_[pos_])) ++pos_;
         GroupExpr ref;
