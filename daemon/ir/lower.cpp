@@ -86,9 +86,11 @@ std::string hex8(std::uint32_t v) {
 
 // A group name stays readable in the ruleset; an expression like
 // "backend & agent_handler" is not a valid identifier, so it gets a stable hash.
-std::string set_name(std::string_view label, net::Family f) {
+// `n` > 1 numbers a name taken by another label.
+std::string set_name(std::string_view label, net::Family f, int n = 1) {
     std::string base =
         is_plain_group_name(label) ? "g_" + std::string(label) : "x_" + hex8(fnv1a32(label));
+    if (n > 1) base += "_" + std::to_string(n);
     return base + (f == net::Family::ipv4 ? "_v4" : "_v6");
 }
 
@@ -178,7 +180,9 @@ class Lowering {
         return flow.direction != Direction::output || p_.baseline.egress;
     }
     void add_counter(const ProjectedFlow& flow);
-    void register_set(const Endpoint& side, net::Family f, const std::string& name);
+    void register_set(const Endpoint& side, net::Family f);
+    const AddrSet* find_set(const Endpoint& side, net::Family f) const;
+    std::string set_for(const Endpoint& side, net::Family f) const;
     void register_flow_sets(const ProjectedFlow& flow);
     SideMatch side_match(const Endpoint& side, net::Family f) const;
     std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow,
@@ -198,7 +202,7 @@ class Lowering {
 
     const resolve::Projection& p_;
     Table table_;
-    std::map<std::string, std::string> set_label_;  // set name -> label it was made for
+    std::vector<std::string> set_labels_;  // the label of each of table_.sets
     std::vector<Chain> piece_chains_;
 };
 
@@ -219,15 +223,39 @@ bool uses_family(const ProjectedFlow& flow, net::Family f) {
 }
 
 // Sets are shared: every flow naming the same group matches the same set.
-void Lowering::register_set(const Endpoint& side, net::Family f, const std::string& name) {
-    auto [it, inserted] = set_label_.emplace(name, side.label);
-    // Plain names are unique group names; hashed names would need a 32-bit
-    // FNV collision between two expressions of one policy.
-    assert(it->second == side.label && "two labels lowered to one set name");
-    if (!inserted) return;
+// Plain names are unique group names, but two expressions could hash alike
+// (a 32-bit FNV collision); the later one then gets a numbered name, because
+// silently matching the other expression's addresses would open the wrong hosts.
+void Lowering::register_set(const Endpoint& side, net::Family f) {
+    if (find_set(side, f)) return;
+    auto taken = [&](const std::string& name) {
+        return std::any_of(table_.sets.begin(), table_.sets.end(),
+                           [&](const AddrSet& s) { return s.name == name; });
+    };
+    std::string name = set_name(side.label, f);
+    for (int n = 2; taken(name); ++n) name = set_name(side.label, f, n);
     std::string comment =
         is_plain_group_name(side.label) ? "" : clean_text(side.label, kMaxComment);
     table_.sets.push_back(AddrSet{name, f, side.addrs.family(f), comment, side.span});
+    set_labels_.push_back(side.label);
+}
+
+// The set made for this label, family and content, or nullptr. Content is
+// compared too, so a label can never stand for two different address sets.
+const AddrSet* Lowering::find_set(const Endpoint& side, net::Family f) const {
+    for (std::size_t i = 0; i < table_.sets.size(); ++i) {
+        const AddrSet& s = table_.sets[i];
+        if (set_labels_[i] == side.label && s.family == f && s.elements == side.addrs.family(f))
+            return &s;
+    }
+    return nullptr;
+}
+
+// The name of the set for one side and family (before registration: the name
+// it will get unless it collides).
+std::string Lowering::set_for(const Endpoint& side, net::Family f) const {
+    const AddrSet* s = find_set(side, f);
+    return s ? s->name : set_name(side.label, f);
 }
 
 // Only the sets some rule will match are created, in flow order (source
@@ -236,7 +264,7 @@ void Lowering::register_flow_sets(const ProjectedFlow& flow) {
     for (const Endpoint* side : {&flow.src, &flow.dst}) {
         for (net::Family f : kFamilies) {
             if (!uses_family(flow, f) || !family_matches(flow, f)) continue;
-            if (auto m = side_match(*side, f); m.set) register_set(*side, f, *m.set);
+            if (side_match(*side, f).set) register_set(*side, f);
         }
     }
 }
@@ -244,7 +272,7 @@ void Lowering::register_flow_sets(const ProjectedFlow& flow) {
 SideMatch Lowering::side_match(const Endpoint& side, net::Family f) const {
     if (!side.match || side.addrs.full(f)) return {};
     if (side.addrs.empty(f)) return {false, std::nullopt};
-    return {true, set_name(side.label, f)};
+    return {true, set_for(side, f)};
 }
 
 // The address matches of one family, or nullopt when a side cannot match it

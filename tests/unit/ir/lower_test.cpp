@@ -178,6 +178,37 @@ TEST_CASE("address sets are named after groups, hashed for expressions, and shar
     check_flow_tail(a.rules[1], "a");
 }
 
+TEST_CASE("two expressions whose names hash alike still get their own sets") {
+    // FNV-1a 32 of both labels is 6cc33842 (found by a birthday search).
+    auto p =
+        projection({flow("one", Direction::input, side("a | g129599", addrs({"10.1.0.0/16"})),
+                         unmatched("self"), {{1, 1}}),
+                    flow("two", Direction::input, side("a | g732382", addrs({"10.2.0.0/16"})),
+                         unmatched("self"), {{2, 2}}),
+                    flow("again", Direction::input, side("a | g732382", addrs({"10.2.0.0/16"})),
+                         unmatched("self"), {{3, 3}})});
+    for (auto& f : p.flows) f.ipv6 = false;
+    Table t = lower(p);
+    CHECK(set_names(t) == std::vector<std::string>{"x_6cc33842_v4", "x_6cc33842_2_v4"});
+    CHECK(t.sets[1].comment == "a | g732382");
+    CHECK(t.sets[1].elements == addrs({"10.2.0.0/16"}).v4);
+    CHECK(stmt<MatchAddrSet>(chain(t, "in_tcp_1").rules[0], 0).set == "x_6cc33842_v4");
+    CHECK(stmt<MatchAddrSet>(chain(t, "in_tcp_2").rules[0], 0).set == "x_6cc33842_2_v4");
+    CHECK(stmt<MatchAddrSet>(chain(t, "in_tcp_3").rules[0], 0).set == "x_6cc33842_2_v4");
+}
+
+TEST_CASE("one label with two different address sets never shares a set") {
+    auto p = projection({flow("one", Direction::input, side("lan", addrs({"10.1.0.0/16"})),
+                              unmatched("self"), {{1, 1}}),
+                         flow("two", Direction::input, side("lan", addrs({"10.2.0.0/16"})),
+                              unmatched("self"), {{2, 2}})});
+    for (auto& f : p.flows) f.ipv6 = false;
+    Table t = lower(p);
+    CHECK(set_names(t) == std::vector<std::string>{"g_lan_v4", "g_lan_2_v4"});
+    CHECK(stmt<MatchAddrSet>(chain(t, "in_tcp_2").rules[0], 0).set == "g_lan_2_v4");
+    CHECK(t.sets[1].elements == addrs({"10.2.0.0/16"}).v4);
+}
+
 TEST_CASE("a v4-only source never yields an IPv6 rule or set") {
     auto p = projection({flow("v4", Direction::input, side("lan", addrs({"192.168.1.0/24"})),
                               unmatched("self"), {{22, 22}})});
