@@ -16,6 +16,7 @@
 
 #include "policy/file_policy.h"
 #include "policy/toml_reader.h"
+#include "support/text.h"
 
 namespace nftpolicy::policy {
 
@@ -107,9 +108,28 @@ private:
                 tried.push_back(p.string());
             }
         }
-        auto& d = diags_.error(ref.span, fmt::format("cannot find included policy '{}'", ref.name));
+        std::string msg = fmt::format("cannot find included policy '{}'", ref.name);
+        if (!is_path) {
+            std::string near = closest_match(ref.name, profiles_on_path(dir));
+            if (!near.empty()) msg += fmt::format("; did you mean '{}'?", near);
+        }
+        auto& d = diags_.error(ref.span, std::move(msg));
         add_note(d, {}, fmt::format("searched: {}", fmt::join(tried, ", ")));
         return std::nullopt;
+    }
+
+    // Names of the profiles (NAME.toml) an include could have meant.
+    std::vector<std::string> profiles_on_path(const fs::path& dir) const {
+        std::vector<std::string> names;
+        std::vector<fs::path> dirs{dir};
+        for (const auto& d : options_.search_path) dirs.emplace_back(d);
+        for (const auto& d : dirs) {
+            std::error_code ec;
+            for (const auto& entry : fs::directory_iterator(d, ec)) {
+                if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+            }
+        }
+        return names;
     }
 
     Merged load_includes(const FilePolicy& own) {
