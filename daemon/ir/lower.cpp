@@ -7,8 +7,6 @@
 #include "ir/lower.h"
 
 #include <algorithm>
-#include <cassert>
-#include <map>
 #include <optional>
 
 #include "ir/port_pieces.h"
