@@ -37,19 +37,9 @@ std::vector<std::string> default_search_path() {
 
 namespace {
 
-// A merged view of one file and everything below it. Entries remember the
-// file that defined them, for conflict messages.
-struct Merged {
-    std::map<std::string, Group> groups;
-    std::map<std::string, Service> services;
-    std::vector<Flow> flows;
-    std::map<std::string, PartialMigration> migrations;
-    std::map<std::string, Host> hosts;
-    PartialBaseline baseline;
-    std::optional<Management> management;
-    std::vector<NameRef> disabled_flows;
-    std::optional<NameRef> table;
-};
+// A merged view of one file and everything below it has the same shape as
+// one file's contents (its `file` and `includes` are not used).
+using Merged = FilePolicy;
 
 class Loader {
 public:
