@@ -27,6 +27,7 @@ reps=5          # repetitions below 1M
 big_reps=3      # repetitions at >= 1M (one nft -f there is ~5 s of CPU)
 build="$root/build-bench"
 keep=0
+change_budget=120   # seconds after which the change test stops repeating
 host=handler1
 phase=coexist
 
@@ -156,32 +157,48 @@ bench_site() {
 
 # One netns per repetition: full apply, then the same policy again (must
 # send nothing), then one agent address replaced by another that merges
-# with nothing; the changed address must then be in the kernel's set.
+# with nothing. Below 1M the kernel's set is then checked to hold the new
+# address and not the old one; at 1M that check is skipped because reading
+# back any element of a 1M interval set (`nft get element` fetches the set)
+# costs about a minute on this kernel.
 change_script='
 set -e
 "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE" >/dev/null
 "$RUSAGE" "$T.same" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE"
 sed -i "2s/.*/$NEWADDR/" "$DIR/agents.txt"
 "$RUSAGE" "$T.change" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE"
-nft get element inet nftpolicy g_agents_v4 "{ $NEWADDR }" >/dev/null
-! nft get element inet nftpolicy g_agents_v4 "{ $OLDADDR }" >/dev/null 2>&1
+if [ "$VERIFY" = 1 ]; then
+    nft get element inet nftpolicy g_agents_v4 "{ $NEWADDR }" >/dev/null
+    ! nft get element inet nftpolicy g_agents_v4 "{ $OLDADDR }" >/dev/null 2>&1
+fi
 '
 
+# change_rep N: one repetition of the change test at N addresses.
+change_rep() {
+    local n=$1 dir="$work/change" t old verify=0
+    rm -rf "$dir"; "$here/gen_policy.sh" "$n" "$dir"
+    old=$(sed -n 2p "$dir/agents.txt")
+    [ "$n" -lt 1000000 ] && verify=1
+    t=$(mktemp)
+    # 10.96.0.1: outside the generated /11 and odd, so it merges with nothing.
+    if ! NFTPOLICY="$nftpolicy" RUSAGE="$rusage" DIR="$dir" ROOT="$root" HOST="$host" PHASE="$phase" T="$t" \
+        NEWADDR=10.96.0.1 OLDADDR="$old" VERIFY=$verify unshare -n sh -c "$change_script"; then
+        echo "FAILED: one-address change at $n" >&2; exit 1
+    fi
+    tail -n 1 "$t.same" >>"$work/same.t"
+    tail -n 1 "$t.change" >>"$work/change.t"
+    rm -f "$t" "$t.same" "$t.change"
+}
+
+# bench_change N: the change test, repeated like the full applies but
+# stopping early once it has used its time budget (a slow re-apply would
+# otherwise push the run far past 10 minutes).
 bench_change() {
-    local n=$1 dir="$work/change" r count=$big_reps t
+    local n=$1 r count=$big_reps started=$SECONDS
     [ "$n" -lt 1000000 ] && count=$reps
     for ((r = 0; r < count; r++)); do
-        rm -rf "$dir"; "$here/gen_policy.sh" "$n" "$dir"
-        local old; old=$(sed -n 2p "$dir/agents.txt")
-        t=$(mktemp)
-        # 10.96.0.1: outside the generated /11 and odd, so it merges with nothing.
-        if ! NFTPOLICY="$nftpolicy" RUSAGE="$rusage" DIR="$dir" ROOT="$root" HOST="$host" PHASE="$phase" T="$t" \
-            NEWADDR=10.96.0.1 OLDADDR="$old" unshare -n sh -c "$change_script"; then
-            echo "FAILED: one-address change at $n" >&2; exit 1
-        fi
-        tail -n 1 "$t.same" >>"$work/same.t"
-        tail -n 1 "$t.change" >>"$work/change.t"
-        rm -f "$t" "$t.same" "$t.change"
+        change_rep "$n"
+        [ $((SECONDS - started)) -lt "$change_budget" ] || break
     done
     local full; full=$(median "$work/n$n/apply.t" 1)
     read -r sw sc sr < <(summary "$work/same.t")
@@ -190,6 +207,7 @@ bench_change() {
     row "apply, 1 address" "$n" "$cw" "$cc" "$cr" >>"$work/table"
     printf '%-22s %9s %9s %9s\n' "  change/full apply" "$n" "$(ratio "$cw" "$full")" \
         "$(ratio "$cc" "$(median "$work/n$n/apply.t" cpu)")" >>"$work/table"
+    echo "(change test: $(wc -l <"$work/change.t") repetition(s))" >>"$work/table"
 }
 
 # ---------------------------------------------------------------- main
