@@ -16,9 +16,13 @@ namespace nftpolicy::net {
 
 namespace {
 
-int family_bits(Family f) { return f == Family::ipv4 ? 32 : 128; }
+int family_bits(Family f) {
+    return f == Family::ipv4 ? 32 : 128;
+}
 
-const char* family_name(Family f) { return f == Family::ipv4 ? "IPv4" : "IPv6"; }
+const char* family_name(Family f) {
+    return f == Family::ipv4 ? "IPv4" : "IPv6";
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -26,7 +30,9 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
 
 // The mask of the host part of a /len prefix (all ones below the prefix).
 U128 host_mask(Family f, int len) {
@@ -38,14 +44,16 @@ U128 host_mask(Family f, int len) {
 
 // ::ffff:0:0/96 holds IPv4-mapped addresses; accepting them as IPv6 would
 // silently open (or fail to open) the IPv4 address they stand for.
-bool is_v4_mapped(U128 v) { return (v >> 32) == U128{0xffff}; }
+bool is_v4_mapped(U128 v) {
+    return (v >> 32) == U128{0xffff};
+}
 
 Result<U128> parse_v4(std::string_view text) {
     std::string s(text);
     std::array<unsigned char, 4> b{};
     if (inet_pton(AF_INET, s.c_str(), b.data()) != 1)
-        return fail(ErrorKind::invalid,
-                    "invalid IPv4 address " + quoted(text) + " (expected four numbers 0-255 like 10.0.0.1)");
+        return fail(ErrorKind::invalid, "invalid IPv4 address " + quoted(text) +
+                                            " (expected four numbers 0-255 like 10.0.0.1)");
     U128 v = 0;
     for (unsigned char c : b) v = (v << 8) | c;
     return v;
@@ -55,9 +63,10 @@ Result<U128> parse_v6(std::string_view text) {
     std::string s(text);
     std::array<unsigned char, 16> b{};
     if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) {
-        std::string hint = s.find('%') != std::string::npos ? "; zone indexes like %eth0 are not allowed" : "";
-        return fail(ErrorKind::invalid,
-                    "invalid IPv6 address " + quoted(text) + " (expected an address like fd00::1)" + hint);
+        std::string hint =
+            s.find('%') != std::string::npos ? "; zone indexes like %eth0 are not allowed" : "";
+        return fail(ErrorKind::invalid, "invalid IPv6 address " + quoted(text) +
+                                            " (expected an address like fd00::1)" + hint);
     }
     U128 v = 0;
     for (unsigned char c : b) v = (v << 8) | c;
@@ -67,13 +76,15 @@ Result<U128> parse_v6(std::string_view text) {
 // A bare address of either family; the family is decided by the presence of ':'.
 Result<AddressEntry> parse_one(std::string_view text) {
     text = trim(text);
-    if (text.empty()) return fail(ErrorKind::invalid, "empty address (expected an IPv4 or IPv6 address)");
+    if (text.empty())
+        return fail(ErrorKind::invalid, "empty address (expected an IPv4 or IPv6 address)");
     Family f = text.find(':') != std::string_view::npos ? Family::ipv6 : Family::ipv4;
     auto v = f == Family::ipv4 ? parse_v4(text) : parse_v6(text);
     if (!v) return tl::unexpected(v.error());
     if (f == Family::ipv6 && is_v4_mapped(*v))
         return fail(ErrorKind::invalid, quoted(text) + " is an IPv4-mapped IPv6 address; write " +
-                                            format_address(Family::ipv4, *v & 0xffffffffu) + " for IPv4");
+                                            format_address(Family::ipv4, *v & 0xffffffffu) +
+                                            " for IPv4");
     return AddressEntry{f, {*v, *v}};
 }
 
@@ -84,11 +95,12 @@ Result<int> parse_prefix_len(Family f, std::string_view text) {
     int len = -1;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), len);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-        return fail(ErrorKind::invalid,
-                    std::string("invalid ") + family_name(f) + " prefix length " + quoted(text) + " " + expected);
+        return fail(ErrorKind::invalid, std::string("invalid ") + family_name(f) +
+                                            " prefix length " + quoted(text) + " " + expected);
     if (len < 0 || len > bits)
-        return fail(ErrorKind::invalid, std::string("invalid ") + family_name(f) + " prefix length " +
-                                            std::to_string(len) + " " + expected);
+        return fail(ErrorKind::invalid, std::string("invalid ") + family_name(f) +
+                                            " prefix length " + std::to_string(len) + " " +
+                                            expected);
     return len;
 }
 
@@ -101,8 +113,8 @@ Result<AddressEntry> parse_prefix(std::string_view text, std::size_t slash) {
     U128 addr = base->range.lo;
     if ((addr & mask) != 0) {
         std::string fixed = format_address(base->family, addr & ~mask) + "/" + std::to_string(*len);
-        return fail(ErrorKind::invalid, "host bits set in " + std::string(trim(text)) + "; did you mean " +
-                                            fixed + "?");
+        return fail(ErrorKind::invalid, "host bits set in " + std::string(trim(text)) +
+                                            "; did you mean " + fixed + "?");
     }
     return AddressEntry{base->family, {addr, addr | mask}};
 }
@@ -115,7 +127,8 @@ Result<AddressEntry> parse_range(std::string_view text, std::size_t dash) {
     if (lo->family != hi->family) return fail(ErrorKind::invalid, "range mixes IPv4 and IPv6");
     if (lo->range.lo > hi->range.lo)
         return fail(ErrorKind::invalid, "range start " + format_address(lo->family, lo->range.lo) +
-                                            " is above its end " + format_address(hi->family, hi->range.lo));
+                                            " is above its end " +
+                                            format_address(hi->family, hi->range.lo));
     return AddressEntry{lo->family, {lo->range.lo, hi->range.lo}};
 }
 
@@ -167,7 +180,8 @@ std::vector<Interval> list_union(const std::vector<Interval>& a, const std::vect
 
 // Sorts and merges in place: O(n log n), no second copy of a large list.
 void normalize(std::vector<Interval>& list) {
-    std::sort(list.begin(), list.end(), [](const Interval& x, const Interval& y) { return x.lo < y.lo; });
+    std::sort(list.begin(), list.end(),
+              [](const Interval& x, const Interval& y) { return x.lo < y.lo; });
     std::size_t out = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
         Interval& last = list[out == 0 ? 0 : out - 1];
@@ -184,21 +198,25 @@ void normalize(std::vector<Interval>& list) {
 namespace {
 
 // Two-pointer sweep over both sorted lists.
-std::vector<Interval> list_intersection(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+std::vector<Interval> list_intersection(const std::vector<Interval>& a,
+                                        const std::vector<Interval>& b) {
     std::vector<Interval> out;
     std::size_t i = 0, j = 0;
     while (i < a.size() && j < b.size()) {
         U128 lo = std::max(a[i].lo, b[j].lo);
         U128 hi = std::min(a[i].hi, b[j].hi);
         if (lo <= hi) out.push_back({lo, hi});
-        if (a[i].hi < b[j].hi) ++i;
-        else ++j;
+        if (a[i].hi < b[j].hi)
+            ++i;
+        else
+            ++j;
     }
     return out;
 }
 
 // Removes every interval of `b` from each interval of `a`.
-std::vector<Interval> list_difference(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+std::vector<Interval> list_difference(const std::vector<Interval>& a,
+                                      const std::vector<Interval>& b) {
     std::vector<Interval> out;
     std::size_t j = 0;
     for (Interval cur : a) {
@@ -233,11 +251,12 @@ Result<AddressEntry> parse_address(std::string_view text) {
 Result<AddressEntry> parse_address_entry(std::string_view text) {
     if (auto dash = text.find('-'); dash != std::string_view::npos) {
         if (text.find('/') != std::string_view::npos)
-            return fail(ErrorKind::invalid,
-                        "invalid address range " + quoted(trim(text)) + " (expected a-b of two addresses, no prefix)");
+            return fail(ErrorKind::invalid, "invalid address range " + quoted(trim(text)) +
+                                                " (expected a-b of two addresses, no prefix)");
         return parse_range(text, dash);
     }
-    if (auto slash = text.find('/'); slash != std::string_view::npos) return parse_prefix(text, slash);
+    if (auto slash = text.find('/'); slash != std::string_view::npos)
+        return parse_prefix(text, slash);
     return parse_one(text);
 }
 
@@ -254,7 +273,9 @@ AddrSet AddrSet::everything() {
     return s;
 }
 
-void AddrSet::add(const AddressEntry& e) { add(e.family, e.range); }
+void AddrSet::add(const AddressEntry& e) {
+    add(e.family, e.range);
+}
 
 AddrSet AddrSet::from_entries(const std::vector<AddressEntry>& entries) {
     AddrSet set;
@@ -276,7 +297,8 @@ bool AddrSet::full(Family f) const {
 
 bool AddrSet::contains(Family f, U128 addr) const {
     const auto& l = family(f);
-    auto it = std::upper_bound(l.begin(), l.end(), addr, [](U128 a, const Interval& iv) { return a < iv.lo; });
+    auto it = std::upper_bound(l.begin(), l.end(), addr,
+                               [](U128 a, const Interval& iv) { return a < iv.lo; });
     return it != l.begin() && std::prev(it)->hi >= addr;
 }
 
@@ -284,7 +306,9 @@ bool AddrSet::intersects(const AddrSet& other) const {
     return lists_intersect(v4, other.v4) || lists_intersect(v6, other.v6);
 }
 
-AddrSet set_union(const AddrSet& a, const AddrSet& b) { return {list_union(a.v4, b.v4), list_union(a.v6, b.v6)}; }
+AddrSet set_union(const AddrSet& a, const AddrSet& b) {
+    return {list_union(a.v4, b.v4), list_union(a.v6, b.v6)};
+}
 
 AddrSet set_intersection(const AddrSet& a, const AddrSet& b) {
     return {list_intersection(a.v4, b.v4), list_intersection(a.v6, b.v6)};
@@ -294,14 +318,17 @@ AddrSet set_difference(const AddrSet& a, const AddrSet& b) {
     return {list_difference(a.v4, b.v4), list_difference(a.v6, b.v6)};
 }
 
-U128 max_value(Family f) { return f == Family::ipv4 ? U128{0xffffffffu} : ~U128{0}; }
+U128 max_value(Family f) {
+    return f == Family::ipv4 ? U128{0xffffffffu} : ~U128{0};
+}
 
 // inet_ntop is what nft itself prints addresses with, so the text matches
 // `nft list` byte for byte (RFC 5952 compression, lower-case hex).
 std::string format_address(Family f, U128 addr) {
     auto bytes = address_bytes(f, addr);
     char buf[INET6_ADDRSTRLEN] = {};
-    const char* r = inet_ntop(f == Family::ipv4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
+    const char* r =
+        inet_ntop(f == Family::ipv4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
     assert(r != nullptr);
     (void)r;
     return buf;
