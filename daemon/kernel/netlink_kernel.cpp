@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -188,6 +189,26 @@ Result<std::uint32_t> NetlinkKernel::generation() {
     if (err < 0) return fail(ErrorKind::kernel, "cannot read the ruleset generation: " + errno_text(-err));
     if (!genid) return fail(ErrorKind::kernel, "the kernel did not report a ruleset generation");
     return *genid;
+}
+
+Result<bool> NetlinkKernel::has_element(const std::string& table, const std::string& set,
+                                        const std::vector<std::uint8_t>& key) {
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    const std::uint32_t seq = next_seq();
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, seq);
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
+    mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set.c_str());
+    nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+    nlattr* elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+    nlattr* k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+    mnl_attr_put(nlh, NFTA_DATA_VALUE, key.size(), key.data());
+    mnl_attr_nest_end(nlh, k);
+    mnl_attr_nest_end(nlh, elem);
+    mnl_attr_nest_end(nlh, list);
+    const int err = detail::talk(sock_, portid_, nlh, seq, [](const nlmsghdr*) { return true; });
+    if (err == 0) return true;
+    if (err == -ENOENT) return false;
+    return fail(ErrorKind::kernel, "element lookup failed: " + errno_text(-err));
 }
 
 Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {

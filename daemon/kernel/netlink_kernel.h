@@ -7,6 +7,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "kernel/ruleset_kernel.h"
 
@@ -27,6 +29,11 @@ public:
 
     // The current ruleset generation.
     Result<std::uint32_t> generation();
+
+    // Whether set `set` of table `inet <table>` holds an element covering
+    // `key` (big-endian key bytes). One lookup in the kernel: unlike a dump,
+    // cheap on a 1M-element set.
+    Result<bool> has_element(const std::string& table, const std::string& set, const std::vector<std::uint8_t>& key);
 
 private:
     explicit NetlinkKernel(mnl_socket* sock);

@@ -3,7 +3,10 @@
 // nothing outside our table moves.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <regex>
+#include <sstream>
+#include <vector>
 
 #include "kernel/apply.h"
 #include "kernel/netlink_kernel.h"
@@ -35,7 +38,25 @@ std::string list(const std::string& what) { return sh("nft list " + what + " 2>&
 std::string kernel_objects(const std::string& table) {
     std::string out = sh("nft --debug=netlink list table " + table + " 2>&1").out;
     out = std::regex_replace(out, std::regex(R"(^(inet \S+ \S+)( \d+)+$)", std::regex::multiline), "$1");
-    return out;
+    // Hash sets dump in hash order: sort each run of element lines.
+    std::istringstream in(out);
+    std::string line, result;
+    std::vector<std::string> run;
+    auto flush = [&] {
+        std::sort(run.begin(), run.end());
+        for (const auto& l : run) result += l + "\n";
+        run.clear();
+    };
+    while (std::getline(in, line)) {
+        if (line.rfind("\telement ", 0) == 0) {
+            run.push_back(line);
+            continue;
+        }
+        flush();
+        result += line + "\n";
+    }
+    flush();
+    return result;
 }
 
 void reset_ruleset() { REQUIRE(sh("nft flush ruleset").status == 0); }
