@@ -1,0 +1,230 @@
+// Encoding tests without a kernel: interval elements, message splitting,
+// canonical rule forms, and what the diff puts in a batch.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "emit/netlink_diff.h"
+#include "emit/netlink_encode.h"
+#include "emit/netlink_objects.h"
+#include "kernel/netlink_io.h"
+#include "net/addr.h"
+
+using namespace nftpolicy;
+using emit::KeyElem;
+
+namespace {
+
+net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }
+
+std::vector<KeyElem> elements_of(const std::vector<net::Interval>& ivs, net::Family f = net::Family::ipv4) {
+    std::vector<KeyElem> out;
+    emit::for_each_interval_element(ivs, f, [&out](const KeyElem& e) { out.push_back(e); });
+    return out;
+}
+
+// nf_tables message type (NFT_MSG_*) of each message in a batch.
+std::vector<int> message_types(const emit::Batch& b) {
+    std::vector<int> out;
+    for (const auto& m : b.messages()) out.push_back(m.header->nlmsg_type & 0xff);
+    return out;
+}
+
+ir::Table small_table() {
+    ir::Table t;
+    t.counters.push_back({"flow_a", "a", {}});
+    t.sets.push_back({"hosts", net::Family::ipv4, {v4("10.0.0.0/24"), v4("10.0.1.5")}, "", {}});
+    ir::Chain c{"input", ir::BaseChain{ir::Hook::input, 0, ir::ChainPolicy::drop}, {}, {}};
+    c.rules.push_back(ir::Rule{{ir::MatchAddrSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "hosts"},
+                                ir::CounterStmt{"flow_a"}, ir::Verdict{ir::Verdict::Kind::accept, ""}},
+                               "flow:a",
+                               {}});
+    c.rules.push_back(ir::Rule{{ir::MatchDport{ir::kProtoTcp, {{22, 22}, {80, 90}}}, ir::Verdict{}}, "", {}});
+    t.chains.push_back(c);
+    return t;
+}
+
+// The observation a kernel holding exactly `d` would give.
+emit::ObservedTable observed_from(const emit::DesiredTable& d) {
+    emit::ObservedTable o;
+    o.name = d.name;
+    for (const auto& c : d.counters) o.counters.push_back({c.name, c.udata, 7, 700});
+    for (const auto& s : d.sets) {
+        emit::ObservedSet os;
+        os.def = s.def;
+        if (s.addr) os.elements = elements_of(s.addr->elements, s.addr->family);
+        os.map_elements = s.map_elements;
+        o.sets.push_back(os);
+    }
+    for (const auto& c : d.chains) {
+        emit::ObservedChain oc{c.name, c.base, {}};
+        for (const auto& r : c.rules) oc.rules.push_back({1, r.canonical});
+        o.chains.push_back(oc);
+    }
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("interval sets are encoded like nft: zero marker, start, end at hi+1") {
+    auto e = elements_of({v4("10.0.0.0/24"), v4("10.0.1.5")});
+    const net::U128 base = v4("10.0.0.0").lo;
+    REQUIRE(e.size() == 5);
+    CHECK(e[0] == KeyElem{0, true});
+    CHECK(e[1] == KeyElem{base, false});
+    CHECK(e[2] == KeyElem{base + 256, true});
+    CHECK(e[3] == KeyElem{base + 256 + 5, false});
+    CHECK(e[4] == KeyElem{base + 256 + 6, true});
+}
+
+TEST_CASE("an interval reaching the top has no end element, one starting at 0 no marker") {
+    auto e = elements_of({v4("0.0.0.0/0")});
+    REQUIRE(e.size() == 1);
+    CHECK(e[0] == KeyElem{0, false});
+}
+
+TEST_CASE("adjacent intervals are merged into one") {
+    auto e = elements_of({v4("10.0.0.0-10.0.0.9"), v4("10.0.0.10-10.0.0.19")});
+    REQUIRE(e.size() == 3);
+    CHECK(e[2].key == v4("10.0.0.20").lo);
+}
+
+TEST_CASE("element messages are split so that no nest exceeds 64 KiB") {
+    emit::SetDef def;
+    def.name = "big";
+    def.key_len = 16;
+    emit::Batch b;
+    {
+        emit::encode::ElementWriter w(b, true, "t", def, 0, {});
+        for (std::uint32_t i = 0; i < 20000; ++i) w.put(KeyElem{i, i % 2 == 1});
+        CHECK(w.count() == 20000);
+    }
+    b.close(0);
+    REQUIRE(b.size() > 1);
+    std::size_t elements = 0;
+    for (const auto& m : b.messages()) {
+        CHECK(m.header->nlmsg_len <= emit::Batch::kMaxMessage);
+        kernel::detail::for_each_attr(m.header, sizeof(nfgenmsg), [&elements](const nlattr* attr) {
+            if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS) return;
+            CHECK(mnl_attr_get_len(attr) <= UINT16_MAX);
+            kernel::detail::for_each_nested(attr, [&elements](const nlattr*) { ++elements; });
+        });
+    }
+    CHECK(elements == 20000);
+}
+
+TEST_CASE("the batch begins with the generation id and numbers messages in order") {
+    emit::Batch b(100);
+    emit::encode::new_table(b, "t");
+    emit::encode::flush_chain(b, "t", "input");
+    b.close(0x1234);
+    REQUIRE(b.size() == 2);
+    CHECK(b.messages()[0].seq == 101);
+    CHECK(b.find(102) == &b.messages()[1]);
+    CHECK(b.find(100) == nullptr);
+    auto iov = b.iovecs();
+    const auto* begin = static_cast<const nlmsghdr*>(iov.front().iov_base);
+    CHECK(begin->nlmsg_type == NFNL_MSG_BATCH_BEGIN);
+    CHECK(begin->nlmsg_seq == 100);
+    std::uint32_t genid = 0;
+    kernel::detail::for_each_attr(begin, sizeof(nfgenmsg), [&genid](const nlattr* attr) {
+        if (mnl_attr_get_type(attr) == NFNL_BATCH_GENID) genid = ntohl(mnl_attr_get_u32(attr));
+    });
+    CHECK(genid == 0x1234);
+    const auto* end = static_cast<const nlmsghdr*>(iov.back().iov_base);
+    CHECK(end->nlmsg_type == NFNL_MSG_BATCH_END);
+    CHECK(end->nlmsg_seq == 103);
+}
+
+TEST_CASE("a rule's canonical form survives a trip through a netlink message") {
+    const ir::Table t = small_table();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    const emit::DesiredRule& r = d->chains[0].rules[0];
+    // Build the message the kernel would receive and parse it back, as a dump
+    // would: the canonical text must not change.
+    std::vector<char> buf(65536);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_INET, 0, 1);
+    nftnl_rule_nlmsg_build_payload(nlh, r.rule.get());
+    nftnl_rule* parsed = nftnl_rule_alloc();
+    REQUIRE(nftnl_rule_nlmsg_parse(nlh, parsed) == 0);
+    auto c = emit::canonical_rule(parsed, [](std::string_view, std::uint32_t) { return std::nullopt; });
+    nftnl_rule_free(parsed);
+    CHECK(c.text == r.canonical.text);
+    CHECK(c.sets == std::vector<std::string>{"hosts"});
+    CHECK(c.objects == std::vector<std::string>{"flow_a"});
+    CHECK(r.canonical.text.find("udata 0007666c6f773a6100") != std::string::npos);  // comment "flow:a"
+}
+
+TEST_CASE("a missing table is created whole, in dependency order") {
+    const ir::Table t = small_table();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    emit::Plan p = emit::plan_commit(*d, nullptr, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE});
+    CHECK(p.changes.front() == "+ table inet nftpolicy");
+}
+
+TEST_CASE("a kernel already holding the table gets an empty batch") {
+    const ir::Table t = small_table();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    const emit::ObservedTable o = observed_from(*d);
+    emit::Plan p = emit::plan_commit(*d, &o, 5);
+    CHECK(p.empty());
+    CHECK(p.changes.empty());
+}
+
+TEST_CASE("one changed address sends only element messages") {
+    ir::Table t = small_table();
+    auto before = emit::build_objects(t);
+    REQUIRE(before);
+    const emit::ObservedTable o = observed_from(*before);
+    t.sets[0].elements[1] = v4("10.0.1.6");
+    auto after = emit::build_objects(t);
+    REQUIRE(after);
+    emit::Plan p = emit::plan_commit(*after, &o, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELSETELEM, NFT_MSG_NEWSETELEM});
+    CHECK(p.changes == std::vector<std::string>{"~ set hosts: +2 -2 elements"});
+}
+
+TEST_CASE("a changed rule rebuilds only its chain; a changed counter keeps its values") {
+    ir::Table t = small_table();
+    auto before = emit::build_objects(t);
+    REQUIRE(before);
+    const emit::ObservedTable o = observed_from(*before);
+    t.chains[0].rules[1].comment = "changed";
+    t.counters[0].comment = "renamed";
+    auto after = emit::build_objects(t);
+    REQUIRE(after);
+    emit::Plan p = emit::plan_commit(*after, &o, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELOBJ, NFT_MSG_NEWOBJ, NFT_MSG_NEWRULE,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE});
+    // The recreated counter carries the kernel's values over.
+    const nlmsghdr* obj = p.batch.messages()[2].header;
+    nftnl_obj* parsed = nftnl_obj_alloc();
+    REQUIRE(nftnl_obj_nlmsg_parse(obj, parsed) == 0);
+    CHECK(nftnl_obj_get_u64(parsed, NFTNL_OBJ_CTR_PKTS) == 7);
+    CHECK(nftnl_obj_get_u64(parsed, NFTNL_OBJ_CTR_BYTES) == 700);
+    nftnl_obj_free(parsed);
+}
+
+TEST_CASE("an interface that does not exist is an error for iif") {
+    ir::Table t;
+    ir::Chain c{"input", std::nullopt, {}, {}};
+    c.rules.push_back(ir::Rule{{ir::MatchInterface{ir::MatchInterface::Dir::in, false, {"nosuch0"}}}, "", {}});
+    t.chains.push_back(c);
+    emit::ObjectOptions opts;
+    opts.interface_index = [](const std::string&) { return 0u; };
+    auto d = emit::build_objects(t, opts);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message.find("interface 'nosuch0' does not exist") != std::string::npos);
+}
