@@ -9,5 +9,8 @@ namespace nftpolicy::cli {
 
 void register_check(CLI::App& app, int& exit_code);
 void register_compile(CLI::App& app, int& exit_code);
+void register_apply(CLI::App& app, int& exit_code);   // cmd_apply.cpp
+void register_diff(CLI::App& app, int& exit_code);    // cmd_diff.cpp
+void register_status(CLI::App& app, int& exit_code);  // cmd_status.cpp
 
 }  // namespace nftpolicy::cli

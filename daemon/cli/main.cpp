@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
     int exit_code = exit_ok;
     register_check(app, exit_code);
     register_compile(app, exit_code);
+    register_apply(app, exit_code);
+    register_diff(app, exit_code);
+    register_status(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,89 @@
+// `nftpolicy apply`: compile the policy and make the kernel hold it, changing
+// only what differs, in one generation-checked netlink transaction, under the
+// apply lock. `--dry-run` prints what would change and commits nothing.
+#include <ctime>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/kernel_common.h"
+#include "emit/nft_text.h"
+#include "kernel/apply.h"
+#include "kernel/apply_lock.h"
+#include "kernel/apply_record.h"
+#include "kernel/netlink_kernel.h"
+#include "resolve/phases.h"
+
+namespace nftpolicy::cli {
+
+namespace {
+
+struct ApplyArgs {
+    PolicyArgs policy;
+    KernelArgs kernel;
+    bool dry_run = false;
+};
+
+kernel::ApplyRecord record_of(const ApplyArgs& args, const Compiled& c, std::uint32_t genid) {
+    kernel::ApplyRecord r;
+    r.table = c.table.name;
+    r.policy = args.policy.policy;
+    r.host = c.host;
+    for (const auto& [migration, phase] : c.phases) r.phases.push_back(migration + "=" + resolve::phase_name(phase));
+    r.gates.assign(c.flipped_gates.begin(), c.flipped_gates.end());
+    r.ruleset_hash = kernel::ruleset_hash(emit::nft_text(c.table));
+    r.genid = genid;
+    r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
+    return r;
+}
+
+void print_report(const kernel::ApplyReport& report, const std::string& table, bool dry_run) {
+    if (report.changes.empty()) {
+        std::cout << fmt::format("table inet {} is up to date; nothing to do\n", table);
+        return;
+    }
+    for (const auto& c : report.changes) std::cout << c << '\n';
+    if (dry_run) {
+        std::cout << fmt::format("dry run: {} messages would be sent; nothing was changed\n", report.messages);
+    } else {
+        std::cout << fmt::format("applied table inet {}: {} messages in one transaction\n", table, report.messages);
+    }
+}
+
+void run(const ApplyArgs& args, int& exit_code) {
+    std::optional<kernel::ApplyLock> lock;
+    if (!args.dry_run) {
+        auto l = kernel::ApplyLock::acquire(args.kernel.lock, args.kernel.lock_timeout);
+        if (!l) return report_error(l.error(), exit_code);
+        lock.emplace(std::move(*l));
+    }
+    auto compiled = compile(args.policy, exit_code);
+    if (!compiled) return;
+    auto k = kernel::NetlinkKernel::open();
+    if (!k) return report_error(k.error(), exit_code);
+    kernel::ApplyOptions options;
+    options.dry_run = args.dry_run;
+    auto report = kernel::apply(**k, compiled->table, options);
+    if (!report) return report_error(report.error(), exit_code);
+    print_report(*report, compiled->table.name, args.dry_run);
+    if (args.dry_run || (!report->committed && !report->changes.empty())) return;
+    auto genid = (*k)->generation();
+    auto written = kernel::write_record(args.kernel.record_path(), record_of(args, *compiled, genid ? *genid : 0));
+    if (!written) std::cerr << "nftpolicy: warning: " << written.error().message << '\n';
+}
+
+}  // namespace
+
+void register_apply(CLI::App& app, int& exit_code) {
+    auto args = std::make_shared<ApplyArgs>();
+    auto* cmd = app.add_subcommand("apply", "compile the policy and commit it to the kernel in one transaction");
+    add_policy_file_options(*cmd, args->policy);
+    add_projection_options(*cmd, args->policy);
+    add_kernel_options(*cmd, args->kernel);
+    cmd->add_flag("--dry-run", args->dry_run, "print what would change; commit nothing");
+    cmd->callback([args, &exit_code] { run(*args, exit_code); });
+}
+
+}  // namespace nftpolicy::cli

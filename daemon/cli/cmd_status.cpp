@@ -1,0 +1,93 @@
+// `nftpolicy status`: whether our table is in the kernel, the ruleset
+// generation, what the last apply committed (policy, host, phases, gates,
+// ruleset hash; from the state directory) and the counter of every flow.
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/kernel_common.h"
+#include "kernel/apply_record.h"
+#include "kernel/netlink_kernel.h"
+
+namespace nftpolicy::cli {
+
+namespace {
+
+struct StatusArgs {
+    KernelArgs kernel;
+    std::string table;
+    bool json = false;
+};
+
+// Flow counters are named "flow_<id>" by lowering.
+std::string flow_id(const std::string& counter) {
+    return counter.rfind("flow_", 0) == 0 ? counter.substr(5) : counter;
+}
+
+nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
+                       const std::optional<kernel::ApplyRecord>& record) {
+    nlohmann::json out{{"table", table}, {"present", view.table.has_value()}, {"generation", view.genid}};
+    if (record) {
+        out["last_apply"] = {{"policy", record->policy},       {"host", record->host},
+                             {"phases", record->phases},       {"gates", record->gates},
+                             {"ruleset_hash", record->ruleset_hash}, {"generation", record->genid},
+                             {"applied_at", record->applied_at}};
+    }
+    nlohmann::json counters = nlohmann::json::object();
+    if (view.table) {
+        for (const auto& c : view.table->counters) {
+            counters[flow_id(c.name)] = {{"counter", c.name}, {"packets", c.packets}, {"bytes", c.bytes}};
+        }
+    }
+    out["flows"] = counters;
+    return out;
+}
+
+void print_text(const kernel::KernelView& view, const std::string& table,
+                const std::optional<kernel::ApplyRecord>& record) {
+    std::cout << fmt::format("table inet {}: {} (ruleset generation {})\n", table,
+                             view.table ? "present" : "absent", view.genid);
+    if (record) {
+        std::cout << fmt::format("last apply: {} host {} phases [{}] gates [{}]\n", record->policy, record->host,
+                                 fmt::join(record->phases, ", "), fmt::join(record->gates, ", "));
+        std::cout << fmt::format("ruleset hash {} at generation {}\n", record->ruleset_hash, record->genid);
+    } else {
+        std::cout << "last apply: none recorded\n";
+    }
+    if (!view.table) return;
+    for (const auto& c : view.table->counters) {
+        std::cout << fmt::format("flow {}: {} packets, {} bytes\n", flow_id(c.name), c.packets, c.bytes);
+    }
+}
+
+void run(const StatusArgs& args, int& exit_code) {
+    auto record = kernel::read_record(args.kernel.record_path());
+    if (!record) return report_error(record.error(), exit_code);
+    std::string table = args.table;
+    if (table.empty()) table = *record ? (*record)->table : "nftpolicy";
+    auto k = kernel::NetlinkKernel::open();
+    if (!k) return report_error(k.error(), exit_code);
+    auto view = (*k)->read(table);
+    if (!view) return report_error(view.error(), exit_code);
+    if (args.json) {
+        std::cout << to_json(*view, table, *record).dump(2) << '\n';
+    } else {
+        print_text(*view, table, *record);
+    }
+}
+
+}  // namespace
+
+void register_status(CLI::App& app, int& exit_code) {
+    auto args = std::make_shared<StatusArgs>();
+    auto* cmd = app.add_subcommand("status", "show our table in the kernel, the last apply and flow counters");
+    add_kernel_options(*cmd, args->kernel);
+    cmd->add_option("--table", args->table, "inet table to inspect (default: the one last applied, or nftpolicy)");
+    cmd->add_flag("--json", args->json, "print the status as JSON");
+    cmd->callback([args, &exit_code] { run(*args, exit_code); });
+}
+
+}  // namespace nftpolicy::cli

@@ -1,0 +1,35 @@
+// What the last successful apply committed, kept in the state directory
+// (default /var/lib/nftpolicy/applied) for `nftpolicy status`: the kernel
+// holds the rules but not which policy, phase and gates produced them.
+// Written atomically (temporary file, fsync, rename); a simple `key value`
+// line format so that a half-understood file is still readable by a human.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/result.h"
+
+namespace nftpolicy::kernel {
+
+struct ApplyRecord {
+    std::string table;
+    std::string policy;                // path of the policy file
+    std::string host;
+    std::vector<std::string> phases;   // "migration=phase"
+    std::vector<std::string> gates;    // flipped gates, "migration.gate"
+    std::string ruleset_hash;          // FNV-1a 64 of the compiled nft text
+    std::uint32_t genid = 0;           // ruleset generation right after the commit
+    std::int64_t applied_at = 0;       // unix seconds
+};
+
+Result<void> write_record(const std::string& path, const ApplyRecord& record);
+// nullopt when the file does not exist.
+Result<std::optional<ApplyRecord>> read_record(const std::string& path);
+
+// 16 hex digits of FNV-1a 64 over `text`.
+std::string ruleset_hash(const std::string& text);
+
+}  // namespace nftpolicy::kernel
