@@ -56,11 +56,13 @@ bool check_projections(const policy::Policy& policy, Diagnostics& out) {
 int check_file(const std::string& file, const CheckArgs& args) {
     PolicyArgs pa = args.policy;
     pa.policy = file;
+    if (!policy_file_readable(file)) return exit_system;
     SourceManager sources;
     auto policy = load(pa, sources);
     if (!policy) return exit_invalid_policy;
     Diagnostics diags;
     bool ok = check_projections(*policy, diags);
+    diags.sort_by_location();
     print_diagnostics(diags);
     if (!ok) return exit_invalid_policy;
     if (!args.quiet) {

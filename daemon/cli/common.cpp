@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -29,6 +30,19 @@ void add_projection_options(CLI::App& cmd, PolicyArgs& args) {
 }
 
 void print_diagnostics(const Diagnostics& diags) { std::cerr << render_all(diags); }
+
+bool policy_file_readable(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        std::cerr << fmt::format("nftpolicy: error: cannot read '{}': no such file\n", path);
+        return false;
+    }
+    if (!std::filesystem::is_regular_file(path, ec) || access(path.c_str(), R_OK) != 0) {
+        std::cerr << fmt::format("nftpolicy: error: cannot read '{}': not a readable regular file\n", path);
+        return false;
+    }
+    return true;
+}
 
 std::optional<policy::Policy> load(const PolicyArgs& args, SourceManager& sources) {
     policy::LoadOptions options;
@@ -96,6 +110,10 @@ std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code) {
     exit_code = exit_invalid_policy;
     std::optional<resolve::Projection> projection;
     {
+        if (!policy_file_readable(args.policy)) {
+            exit_code = exit_system;
+            return std::nullopt;
+        }
         auto policy = load(args, *out.sources);
         if (!policy) return std::nullopt;
         if (!args.table.empty()) policy->table = args.table;
@@ -106,6 +124,7 @@ std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code) {
         }
         Diagnostics diags;
         projection = resolve::resolve_policy(*policy, *options, diags);
+        diags.sort_by_location();
         print_diagnostics(diags);
         if (!projection) return std::nullopt;
     }  // the model is gone here

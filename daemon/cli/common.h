@@ -60,6 +60,10 @@ struct Compiled {
     std::set<std::string> flipped_gates;          // "migration.gate"
 };
 
+// False (with a message on stderr) when `path` is missing or not a readable
+// regular file: a system error (exit 4), not an invalid policy.
+bool policy_file_readable(const std::string& path);
+
 // Loads the policy with the configured search path; prints diagnostics.
 std::optional<policy::Policy> load(const PolicyArgs& args, SourceManager& sources);
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cassert>
 #include <charconv>
@@ -51,6 +52,10 @@ bool is_v4_mapped(U128 v) {
 Result<U128> parse_v4(std::string_view text) {
     std::string s(text);
     std::array<unsigned char, 4> b{};
+    bool has_letter = std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (has_letter)
+        return fail(ErrorKind::invalid, quoted(text) + " is not an IP address; host names are not resolved "
+                                                       "(expected an address like 10.0.0.1 or fd00::1)");
     if (inet_pton(AF_INET, s.c_str(), b.data()) != 1)
         return fail(ErrorKind::invalid, "invalid IPv4 address " + quoted(text) +
                                             " (expected four numbers 0-255 like 10.0.0.1)");
@@ -73,15 +78,17 @@ Result<U128> parse_v6(std::string_view text) {
     return v;
 }
 
-// A bare address of either family; the family is decided by the presence of ':'.
-Result<AddressEntry> parse_one(std::string_view text) {
+// A bare address of either family; the family is decided by the presence of
+// ':'. IPv4-mapped IPv6 is refused unless `allow_mapped` (the caller then
+// words the error with the prefix length it knows).
+Result<AddressEntry> parse_one(std::string_view text, bool allow_mapped = false) {
     text = trim(text);
     if (text.empty())
         return fail(ErrorKind::invalid, "empty address (expected an IPv4 or IPv6 address)");
     Family f = text.find(':') != std::string_view::npos ? Family::ipv6 : Family::ipv4;
     auto v = f == Family::ipv4 ? parse_v4(text) : parse_v6(text);
     if (!v) return tl::unexpected(v.error());
-    if (f == Family::ipv6 && is_v4_mapped(*v))
+    if (f == Family::ipv6 && is_v4_mapped(*v) && !allow_mapped)
         return fail(ErrorKind::invalid, quoted(text) + " is an IPv4-mapped IPv6 address; write " +
                                             format_address(Family::ipv4, *v & 0xffffffffu) +
                                             " for IPv4");
@@ -104,11 +111,25 @@ Result<int> parse_prefix_len(Family f, std::string_view text) {
     return len;
 }
 
+// "::ffff:10.20.0.0/120 is IPv4-mapped; write 10.20.0.0/24": the suggestion
+// keeps the prefix, shortened by the 96 bits of the mapping.
+Result<AddressEntry> mapped_prefix_error(std::string_view text, U128 addr, int len) {
+    std::string msg = quoted(trim(text)) + " is an IPv4-mapped IPv6 prefix";
+    if (len >= 96) {
+        msg += "; write " + format_address(Family::ipv4, addr & 0xffffffffu) + "/" + std::to_string(len - 96) +
+               " for IPv4";
+    }
+    return fail(ErrorKind::invalid, msg);
+}
+
 Result<AddressEntry> parse_prefix(std::string_view text, std::size_t slash) {
-    auto base = parse_one(text.substr(0, slash));
+    auto base = parse_one(text.substr(0, slash), true);
     if (!base) return base;
     auto len = parse_prefix_len(base->family, text.substr(slash + 1));
     if (!len) return tl::unexpected(len.error());
+    if (base->family == Family::ipv6 && is_v4_mapped(base->range.lo)) {
+        return mapped_prefix_error(text, base->range.lo, *len);
+    }
     U128 mask = host_mask(base->family, *len);
     U128 addr = base->range.lo;
     if ((addr & mask) != 0) {

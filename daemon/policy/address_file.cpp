@@ -46,7 +46,7 @@ bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries
         }
         auto col = static_cast<std::uint32_t>(text.data() - line.data() + 1);
         diags.error(SourceSpan{&file, {n, col}, {n, col + static_cast<std::uint32_t>(text.size()) - 1}},
-                    fmt::format("invalid address '{}': {}", text, entry.error().message));
+                    address_error(text, entry.error().message));
         if (++errors == kMaxLineErrors) {
             diags.error(SourceSpan{&file, {n, 1}, {n, 1}}, "too many invalid lines; stopped reading this list");
             return false;
@@ -66,6 +66,11 @@ std::optional<std::string> slurp(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+std::string address_error(std::string_view text, const std::string& why) {
+    if (why.find(fmt::format("'{}'", text)) != std::string::npos) return why;
+    return fmt::format("invalid address '{}': {}", text, why);
+}
 
 std::optional<AddressFile> read_address_file(const SourceFile& policy_file, const std::string& path,
                                              SourceSpan at, SourceManager& sources, Diagnostics& diags) {

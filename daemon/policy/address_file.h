@@ -12,6 +12,10 @@
 
 namespace nftpolicy::policy {
 
+// "invalid address 'x': <why>", or just <why> when it already quotes the
+// entry (no "invalid address 'x': invalid IPv4 address 'x'").
+std::string address_error(std::string_view text, const std::string& why);
+
 // Reads `path` (relative to `policy_file`'s directory unless absolute). Errors
 // point into the list file (file:line:col); `at` is the `file = ...` value,
 // used when the list cannot be read at all.

@@ -86,7 +86,7 @@ private:
 std::optional<AddressLiteral> read_address(Reader& r, const NameRef& text) {
     auto entry = net::parse_address_entry(text.name);
     if (!entry) {
-        r.error(text.span, fmt::format("invalid address '{}': {}", text.name, entry.error().message));
+        r.error(text.span, address_error(text.name, entry.error().message));
         return std::nullopt;
     }
     return AddressLiteral{*entry, text.name, text.span};

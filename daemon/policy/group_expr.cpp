@@ -47,12 +47,31 @@ private:
         while (lhs) {
             skip_space();
             if (pos_ == text_.size() || (text_[pos_] != '|' && text_[pos_] != '-')) break;
+            if (glued_hyphen()) return fail(glued_hyphen_message());
             auto op = text_[pos_++] == '|' ? GroupExpr::Op::union_ : GroupExpr::Op::difference;
             auto rhs = parse_term();
             if (!rhs) return std::nullopt;
             lhs = combine(op, std::move(*lhs), std::move(*rhs), begin);
         }
         return lhs;
+    }
+
+    // `web-servers`: a '-' with a name character on both sides is almost
+    // always a hyphenated name, not a difference; say so instead of
+    // reporting an unknown group 'servers' later.
+    bool glued_hyphen() const {
+        return text_[pos_] == '-' && pos_ > 0 && pos_ + 1 < text_.size() && is_name_char(text_[pos_ - 1]) &&
+               is_name_char(text_[pos_ + 1]);
+    }
+
+    std::string glued_hyphen_message() const {
+        std::size_t b = pos_, e = pos_ + 1;
+        while (b > 0 && is_name_char(text_[b - 1])) --b;
+        while (e < text_.size() && is_name_char(text_[e])) ++e;
+        std::string word(text_.substr(b, e - b));
+        return fmt::format("'{}': group names cannot contain '-' (it is the difference operator); "
+                           "write '{} - {}' for a difference, or rename the group with '_'",
+                           word, text_.substr(b, pos_ - b), text_.substr(pos_ + 1, e - pos_ - 1));
     }
 
     std::optional<GroupExpr> parse_term() {

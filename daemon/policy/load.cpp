@@ -52,6 +52,11 @@ public:
     }
 
     std::optional<Merged> load_path(const std::string& path, SourceSpan included_at) {
+        std::error_code ec;
+        if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+            diags_.error(included_at, fmt::format("cannot read '{}': not a regular file", path));
+            return std::nullopt;
+        }
         std::ifstream in(path, std::ios::binary);
         if (!in) {
             diags_.error(included_at, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));

@@ -250,7 +250,7 @@ TEST_CASE("address list files: entries merged, errors located in the list") {
         REQUIRE(l.diags.first_error());
         CHECK(l.diags.first_error()->span.file->path.ends_with("lists/bad.txt"));
         CHECK(l.diags.first_error()->span.begin == SourcePos{2, 3});
-        CHECK(l.diags.first_error()->message.starts_with("invalid address '10.0.0.300': "));
+        CHECK(l.diags.first_error()->message.starts_with("invalid IPv4 address '10.0.0.300' "));
     }
     SECTION("a missing list is an error at the file value") {
         auto site = dir.write("site.toml", "[groups]\nagents = { file = \"nope.txt\" }\n");

@@ -34,4 +34,7 @@ TEST_CASE("closest_match suggests plausible typos only") {
     CHECK(closest_match("flow", keys) == "flows");
     CHECK(closest_match("zzzzzz", keys).empty());
     CHECK(edit_distance("kitten", "sitting") == 3);
+    // An adjacent transposition is one edit: the commonest typo.
+    CHECK(edit_distance("tpc", "tcp") == 1);
+    CHECK(closest_match("tabel", {"table", "tcp"}) == "table");
 }
