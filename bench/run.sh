@@ -107,8 +107,13 @@ compile_cmd() {  # compile_cmd DIR: the nftpolicy compile command for DIR/policy
     echo "$nftpolicy" compile "$1/policy.toml" -I "$root/policies" --host "$host" --phase "$phase"
 }
 
+# apply_cmd DIR STATE: apply DIR/policy.toml, keeping its lock and its record
+# of the last apply under the bench's work dir (never the machine's
+# /run/nftpolicy and /var/lib/nftpolicy). STATE is fresh per measurement, as
+# the netns is: a record left by another netns must not count as the kernel's.
 apply_cmd() {
-    echo "$nftpolicy" apply "$1/policy.toml" -I "$root/policies" --host "$host" --phase "$phase"
+    echo "$nftpolicy" apply "$1/policy.toml" -I "$root/policies" --host "$host" --phase "$phase" \
+        --lock "$work/lock" --state-dir "$2"
 }
 
 # bench_size N: generate, compile, then alternate nft -f / apply.
@@ -120,7 +125,7 @@ bench_size() {
     for ((r = 0; r < count; r++)); do
         measure "$dir/compile.t" $(compile_cmd "$dir")
         measure "$dir/nft.t" nft -f "$dir/ruleset.nft"
-        if [ "$apply_ok" = 1 ]; then measure "$dir/apply.t" $(apply_cmd "$dir"); fi
+        if [ "$apply_ok" = 1 ]; then measure "$dir/apply.t" $(apply_cmd "$dir" "$dir/state.$r"); fi
     done
     read -r nw nc nr < <(summary "$dir/nft.t")
     row "nft -f" "$n" "$nw" "$nc" "$nr" >>"$work/table"
@@ -139,11 +144,12 @@ bench_site() {
     local dir="$work/site" r
     mkdir -p "$dir"
     local cmd=("$nftpolicy" compile "$here/site/site.toml" -I "$root/policies" --host gw1 --phase "$phase")
-    local app=("$nftpolicy" apply "$here/site/site.toml" -I "$root/policies" --host gw1 --phase "$phase")
+    local app=("$nftpolicy" apply "$here/site/site.toml" -I "$root/policies" --host gw1 --phase "$phase"
+               --lock "$work/lock")
     "${cmd[@]}" >"$dir/ruleset.nft"
     for ((r = 0; r < reps; r++)); do
         measure "$dir/nft.t" nft -f "$dir/ruleset.nft"
-        if [ "$apply_ok" = 1 ]; then measure "$dir/apply.t" "${app[@]}"; fi
+        if [ "$apply_ok" = 1 ]; then measure "$dir/apply.t" "${app[@]}" --state-dir "$dir/state.$r"; fi
     done
     read -r nw nc nr < <(summary "$dir/nft.t")
     row "nft -f" "site" "$nw" "$nc" "$nr" >>"$work/table"
@@ -163,10 +169,10 @@ bench_site() {
 # costs about a minute on this kernel.
 change_script='
 set -e
-"$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE" >/dev/null
-"$RUSAGE" "$T.same" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE"
+"$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE" $KOPTS >/dev/null
+"$RUSAGE" "$T.same" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE" $KOPTS
 sed -i "2s/.*/$NEWADDR/" "$DIR/agents.txt"
-"$RUSAGE" "$T.change" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE"
+"$RUSAGE" "$T.change" "$NFTPOLICY" apply "$DIR/policy.toml" -I "$ROOT/policies" --host "$HOST" --phase "$PHASE" $KOPTS
 if [ "$VERIFY" = 1 ]; then
     nft get element inet nftpolicy g_agents_v4 "{ $NEWADDR }" >/dev/null
     ! nft get element inet nftpolicy g_agents_v4 "{ $OLDADDR }" >/dev/null 2>&1
@@ -182,7 +188,7 @@ change_rep() {
     t=$(mktemp)
     # 10.96.0.1: outside the generated /11 and odd, so it merges with nothing.
     if ! NFTPOLICY="$nftpolicy" RUSAGE="$rusage" DIR="$dir" ROOT="$root" HOST="$host" PHASE="$phase" T="$t" \
-        NEWADDR=10.96.0.1 OLDADDR="$old" VERIFY=$verify unshare -n sh -c "$change_script"; then
+        NEWADDR=10.96.0.1 OLDADDR="$old" VERIFY=$verify KOPTS="--lock $work/lock --state-dir $dir/state" unshare -n sh -c "$change_script"; then
         echo "FAILED: one-address change at $n" >&2; exit 1
     fi
     tail -n 1 "$t.same" >>"$work/same.t"
