@@ -1,6 +1,7 @@
 // `nftpolicy apply`: compile the policy and make the kernel hold it, changing
 // only what differs, in one generation-checked netlink transaction, under the
 // apply lock. `--dry-run` prints what would change and commits nothing.
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 
@@ -13,6 +14,7 @@
 #include "kernel/apply.h"
 #include "kernel/apply_lock.h"
 #include "kernel/apply_record.h"
+#include "kernel/element_cache.h"
 #include "kernel/netlink_kernel.h"
 #include "resolve/phases.h"
 
@@ -37,6 +39,16 @@ kernel::ApplyRecord record_of(const ApplyArgs& args, const Compiled& c, std::uin
     r.genid = genid;
     r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
     return r;
+}
+
+// Keeps the elements of large sets for the next apply, or drops a stale file.
+void remember_elements(const std::string& path, const std::optional<kernel::KnownElements>& known) {
+    if (!known || known->sets.empty()) {
+        std::remove(path.c_str());
+        return;
+    }
+    auto written = kernel::write_known(path, *known);
+    if (!written) std::cerr << "nftpolicy: warning: " << written.error().message << '\n';
 }
 
 void print_report(const kernel::ApplyReport& report, const std::string& table, bool dry_run) {
@@ -65,10 +77,13 @@ void run(const ApplyArgs& args, int& exit_code) {
     if (!k) return report_error(k.error(), exit_code);
     kernel::ApplyOptions options;
     options.dry_run = args.dry_run;
+    auto known = kernel::read_known(args.kernel.elements_path());
+    options.known = known ? &*known : nullptr;
     auto report = kernel::apply(**k, compiled->table, options);
     if (!report) return report_error(report.error(), exit_code);
     print_report(*report, compiled->table.name, args.dry_run);
     if (args.dry_run || (!report->committed && !report->changes.empty())) return;
+    remember_elements(args.kernel.elements_path(), report->known_after);
     auto genid = (*k)->generation();
     auto written = kernel::write_record(args.kernel.record_path(), record_of(args, *compiled, genid ? *genid : 0));
     if (!written) std::cerr << "nftpolicy: warning: " << written.error().message << '\n';

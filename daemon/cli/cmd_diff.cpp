@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/kernel_common.h"
 #include "kernel/apply.h"
+#include "kernel/element_cache.h"
 #include "kernel/netlink_kernel.h"
 
 namespace nftpolicy::cli {
@@ -17,6 +18,7 @@ namespace {
 
 struct DiffArgs {
     PolicyArgs policy;
+    KernelArgs kernel;
     bool json = false;
 };
 
@@ -44,6 +46,8 @@ void run(const DiffArgs& args, int& exit_code) {
     if (!k) return report_error(k.error(), exit_code);
     kernel::ApplyOptions options;
     options.dry_run = true;
+    auto known = kernel::read_known(args.kernel.elements_path());  // skips dumping large sets
+    options.known = known ? &*known : nullptr;
     auto report = kernel::apply(**k, compiled->table, options);
     if (!report) return report_error(report.error(), exit_code);
     print(*report, compiled->table.name, args.json);
@@ -57,6 +61,7 @@ void register_diff(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("diff", "show what apply would change in the kernel (exit 1 if anything)");
     add_policy_file_options(*cmd, args->policy);
     add_projection_options(*cmd, args->policy);
+    add_kernel_options(*cmd, args->kernel);
     cmd->add_flag("--json", args->json, "print the differences as JSON");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }

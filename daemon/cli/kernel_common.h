@@ -16,6 +16,7 @@ struct KernelArgs {
     int lock_timeout = 10;
     std::string state_dir = NFTPOLICY_STATE_DIR;
     std::string record_path() const { return state_dir + "/applied"; }
+    std::string elements_path() const { return state_dir + "/elements"; }
 };
 
 // Adds --lock, --lock-timeout and --state-dir.

@@ -31,6 +31,20 @@ std::string describe(const emit::Batch& batch, const Rejection& r) {
     return where + "kernel rejected " + what + ": " + text;
 }
 
+// The elements of the large address sets of `desired`, which the kernel holds
+// at generation `genid`.
+KnownElements known_elements(const emit::DesiredTable& desired, std::uint32_t genid, std::size_t threshold) {
+    KnownElements known{desired.name, genid, {}};
+    for (const emit::DesiredSet& s : desired.sets) {
+        if (s.addr == nullptr || s.addr->elements.size() <= threshold) continue;
+        std::vector<emit::KeyElem>& elems = known.sets[s.def.name];
+        elems.reserve(2 * s.addr->elements.size() + 1);
+        emit::for_each_interval_element(s.addr->elements, s.addr->family,
+                                        [&elems](const emit::KeyElem& e) { elems.push_back(e); });
+    }
+    return known;
+}
+
 }  // namespace
 
 std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome) {
@@ -47,19 +61,29 @@ Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const A
     if (!desired) return tl::unexpected(desired.error());
     ApplyReport report;
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-        auto view = kernel.read(table.name);
+        auto view = kernel.read(table.name, attempt == 1 ? options.known : nullptr);
         if (!view) return tl::unexpected(view.error());
         const emit::ObservedTable* observed = view->table ? &*view->table : nullptr;
         emit::Plan plan = emit::plan_commit(*desired, observed, view->genid);
         report.changes = std::move(plan.changes);
         report.messages = plan.batch.size();
         report.genid = view->genid;
-        if (plan.empty() || options.dry_run) return report;
+        if (options.dry_run) return report;
+        if (plan.empty()) {
+            report.known_after = known_elements(*desired, view->genid, options.known_threshold);
+            return report;
+        }
         report.attempts = attempt;
         auto outcome = kernel.commit(plan.batch);
         if (!outcome) return tl::unexpected(outcome.error());
         switch (outcome->status) {
-            case CommitOutcome::Status::committed: report.committed = true; return report;
+            case CommitOutcome::Status::committed:
+                report.committed = true;
+                // Only our commit happened since the read: the kernel holds exactly `desired`.
+                if (outcome->genid_after == view->genid + 1) {
+                    report.known_after = known_elements(*desired, outcome->genid_after, options.known_threshold);
+                }
+                return report;
             case CommitOutcome::Status::conflict: continue;  // someone else committed: recompute
             case CommitOutcome::Status::rejected:
                 return fail(ErrorKind::kernel, describe_rejections(plan.batch, *outcome));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct ApplyOptions {
     bool dry_run = false;  // compute and report the changes, commit nothing
     int max_attempts = 3;  // commits tried when the generation keeps moving
     emit::ObjectOptions objects;
+    // Elements of large sets from our last commit (see KnownElements); used
+    // when the generation still matches, consumed either way.
+    KnownElements* known = nullptr;
+    // Sets with more elements than this are remembered in known_after.
+    std::size_t known_threshold = 10000;
 };
 
 struct ApplyReport {
@@ -29,6 +35,10 @@ struct ApplyReport {
     std::uint32_t genid = 0;           // generation the last plan was computed against
     int attempts = 0;                  // commits sent
     bool committed = false;
+    // The elements of large sets as the kernel now holds them, when we can
+    // be sure of it (our commit was the only one in between); for the next
+    // apply's `known`.
+    std::optional<KnownElements> known_after;
 };
 
 Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options = {});

@@ -240,6 +240,7 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     CommitOutcome out = std::move(acks.outcome);
     if (out.rejections.empty()) {
         out.status = CommitOutcome::Status::committed;
+        if (auto genid = generation()) out.genid_after = *genid;
     } else if (out.rejections.size() == 1 && out.rejections[0].seq == batch.begin_seq() &&
                out.rejections[0].error == ERESTART) {
         out.status = CommitOutcome::Status::conflict;

@@ -105,8 +105,8 @@ SetDef set_def(const nftnl_set* s) {
 class Reader {
 public:
     Reader(mnl_socket* sock, std::uint32_t portid, std::uint32_t genid, const std::string& table,
-           std::function<std::uint32_t()> next_seq)
-        : sock_(sock), portid_(portid), genid_(genid), table_(table), next_seq_(std::move(next_seq)) {}
+           std::function<std::uint32_t()> next_seq, KnownElements* known)
+        : sock_(sock), portid_(portid), genid_(genid), table_(table), next_seq_(std::move(next_seq)), known_(known) {}
 
     bool changed() const { return changed_; }
 
@@ -208,11 +208,26 @@ private:
                       });
         if (!r) return r;
         for (SetDef& def : defs) {
+            if (take_known(t, def)) continue;
             std::vector<RawElem> raw;
             if (auto e = read_elements(def, raw); !e) return e;
             add_set(t, std::move(def), raw);
         }
         return {};
+    }
+
+    // Elements we committed ourselves at this very generation: no dump.
+    bool take_known(ObservedTable& t, const SetDef& def) {
+        if (known_ == nullptr || known_->genid != genid_ || known_->table != table_) return false;
+        if (def.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP)) return false;
+        auto it = known_->sets.find(def.name);
+        if (it == known_->sets.end()) return false;
+        emit::ObservedSet s;
+        s.def = def;
+        s.elements = std::move(it->second);
+        known_->sets.erase(it);
+        t.sets.push_back(std::move(s));
+        return true;
     }
 
     void add_set(ObservedTable& t, SetDef def, const std::vector<RawElem>& raw) {
@@ -286,18 +301,19 @@ private:
     std::uint32_t genid_;
     const std::string& table_;
     std::function<std::uint32_t()> next_seq_;
+    KnownElements* known_;
     bool changed_ = false;
     std::map<std::string, std::string> anon_;  // anonymous set name -> canonical content
 };
 
 }  // namespace
 
-Result<KernelView> NetlinkKernel::read(const std::string& table) {
+Result<KernelView> NetlinkKernel::read(const std::string& table, KnownElements* known) {
     constexpr int kAttempts = 10;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         auto genid = generation();
         if (!genid) return tl::unexpected(genid.error());
-        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); });
+        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, known);
         auto observed = reader.read();
         if (!observed) return tl::unexpected(observed.error());
         if (reader.changed()) continue;

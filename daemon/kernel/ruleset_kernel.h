@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,17 @@ namespace nftpolicy::kernel {
 struct KernelView {
     std::uint32_t genid = 0;
     std::optional<emit::ObservedTable> table;
+};
+
+// Elements of our large sets as they were right after our own last commit,
+// valid while the ruleset generation is still `genid`. Reading a large set
+// back is quadratic in the kernel (its element dump restarts the set walk for
+// every 32 KiB message: minutes at 1M elements), so a re-apply that finds
+// the generation unchanged takes the elements from here instead.
+struct KnownElements {
+    std::string table;
+    std::uint32_t genid = 0;
+    std::map<std::string, std::vector<emit::KeyElem>> sets;  // sorted, as the kernel holds them
 };
 
 // The kernel's complaint about one message of a batch.
@@ -38,6 +50,7 @@ struct CommitOutcome {
     Status status = Status::committed;
     std::vector<Rejection> rejections;
     std::size_t acks = 0;  // acknowledgements read
+    std::uint32_t genid_after = 0;  // generation after a successful commit (0: unknown)
 };
 
 class RulesetKernel {
@@ -45,8 +58,10 @@ public:
     virtual ~RulesetKernel() = default;
     // Reads table `inet <name>`: chains and rules, named sets with their
     // elements, named counters. Consistent: retried if the ruleset changes
-    // while it is being dumped.
-    virtual Result<KernelView> read(const std::string& table) = 0;
+    // while it is being dumped. When `known` matches the table and the
+    // current generation, the elements of its sets are moved out of it
+    // instead of being dumped.
+    virtual Result<KernelView> read(const std::string& table, KnownElements* known = nullptr) = 0;
     // Sends a closed batch as one transaction and reads every acknowledgement.
     virtual Result<CommitOutcome> commit(const emit::Batch& batch) = 0;
 };
