@@ -1,0 +1,72 @@
+// The apply lock and the apply record, without a kernel.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "kernel/apply_lock.h"
+#include "kernel/apply_record.h"
+#include "kernel/element_cache.h"
+
+using namespace nftpolicy;
+
+namespace {
+
+std::string scratch_dir() {
+    char tmpl[] = "/tmp/nftpolicy-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    return tmpl;
+}
+
+}  // namespace
+
+TEST_CASE("a second apply cannot take the lock while the first holds it") {
+    const std::string dir = scratch_dir();
+    const std::string path = dir + "/run/lock";
+    {
+        auto first = kernel::ApplyLock::acquire(path, 0);
+        REQUIRE(first);
+        auto second = kernel::ApplyLock::acquire(path, 0);
+        REQUIRE_FALSE(second);
+        CHECK(second.error().kind == ErrorKind::conflict);
+    }
+    CHECK(kernel::ApplyLock::acquire(path, 0));  // released with the first
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the apply record round-trips through its file") {
+    const std::string dir = scratch_dir();
+    kernel::ApplyRecord r{"nftpolicy", "/etc/nftpolicy/site.toml", "gw1", {"ses=coexist"}, {"ses.backoffice"},
+                          kernel::ruleset_hash("table inet nftpolicy {}"), 42, 1700000000};
+    REQUIRE(kernel::write_record(dir + "/state/applied", r));
+    auto back = kernel::read_record(dir + "/state/applied");
+    REQUIRE(back);
+    REQUIRE(*back);
+    CHECK((*back)->host == "gw1");
+    CHECK((*back)->phases == r.phases);
+    CHECK((*back)->gates == r.gates);
+    CHECK((*back)->ruleset_hash == r.ruleset_hash);
+    CHECK((*back)->genid == 42);
+    CHECK(kernel::ruleset_hash("a") != kernel::ruleset_hash("b"));
+    auto missing = kernel::read_record(dir + "/nothing");
+    REQUIRE(missing);
+    CHECK_FALSE(*missing);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("known elements round-trip through their file; garbage is ignored") {
+    const std::string dir = scratch_dir();
+    kernel::KnownElements k{"nftpolicy", 7, {}};
+    k.sets["big"] = {{0, true}, {0x0a000000, false}, {0x0a000001, true}};
+    k.sets["v6"] = {{(static_cast<net::U128>(0xfd00) << 112), false}};
+    REQUIRE(kernel::write_known(dir + "/elements", k));
+    auto back = kernel::read_known(dir + "/elements");
+    REQUIRE(back);
+    CHECK(back->table == "nftpolicy");
+    CHECK(back->genid == 7);
+    CHECK(back->sets == k.sets);
+    REQUIRE(kernel::write_record(dir + "/garbage", {}));
+    CHECK_FALSE(kernel::read_known(dir + "/garbage"));
+    std::filesystem::remove_all(dir);
+}
