@@ -244,7 +244,7 @@ if [ "$apply_ok" = 1 ]; then
     bench_change "$largest"
 fi
 
-printf '%-22s %9s %9s %9s %9s\n' "what" "addresses" "wall s" "cpu s" "rss MB"
+printf '%-22s %9s %9s %9s %9s\n' "what" "addresses" "wall s" "cpu s" "rss MiB"
 cat "$work/table"
 echo
 echo "cpu = user + sys of the process (the kernel's work on a netlink batch runs in"
