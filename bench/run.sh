@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
         --big-reps) big_reps=$2; shift 2 ;;
         --build) build=$2; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) die "unknown argument $1" ;;
     esac
 done
