@@ -39,7 +39,7 @@ struct Counter {
 struct AddrSet {
     std::string name;
     net::Family family = net::Family::ipv4;
-    std::vector<net::Interval> elements;  // sorted, disjoint, merged
+    net::IntervalList elements;  // sorted, disjoint, merged; shared with the projection
     std::string comment;
     SourceSpan span;
 };

@@ -294,6 +294,20 @@ AddrSet AddrSet::everything() {
     return s;
 }
 
+const std::vector<Interval>& IntervalList::empty_vector() {
+    static const std::vector<Interval> empty;
+    return empty;
+}
+
+std::vector<Interval>& IntervalList::mut() {
+    if (!data_) {
+        data_ = std::make_shared<std::vector<Interval>>();
+    } else if (data_.use_count() > 1) {
+        data_ = std::make_shared<std::vector<Interval>>(*data_);
+    }
+    return *data_;
+}
+
 void AddrSet::add(const AddressEntry& e) {
     add(e.family, e.range);
 }
@@ -308,7 +322,7 @@ AddrSet AddrSet::from_entries(const std::vector<AddressEntry>& entries) {
 
 void AddrSet::add(Family f, Interval iv) {
     assert(iv.lo <= iv.hi && iv.hi <= max_value(f));
-    insert_interval(f == Family::ipv4 ? v4 : v6, iv);
+    insert_interval((f == Family::ipv4 ? v4 : v6).mut(), iv);
 }
 
 bool AddrSet::full(Family f) const {
