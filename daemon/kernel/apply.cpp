@@ -56,38 +56,49 @@ std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& o
     return out;
 }
 
+namespace {
+
+// One read-plan-commit round. Returns the generation the kernel now holds
+// `desired` at (0 when unknown), or nullopt after a generation conflict.
+Result<std::optional<std::uint32_t>> attempt_once(RulesetKernel& kernel, const emit::DesiredTable& desired,
+                                                  KnownElements* known, bool dry_run, ApplyReport& report) {
+    auto view = kernel.read(desired.name, known);
+    if (!view) return tl::unexpected(view.error());
+    const emit::ObservedTable* observed = view->table ? &*view->table : nullptr;
+    emit::Plan plan = emit::plan_commit(desired, observed, view->genid);
+    report.changes = std::move(plan.changes);
+    report.messages = plan.batch.size();
+    report.genid = view->genid;
+    if (dry_run) return std::optional<std::uint32_t>(0);
+    if (plan.empty()) return std::optional<std::uint32_t>(view->genid);
+    auto outcome = kernel.commit(plan.batch);
+    if (!outcome) return tl::unexpected(outcome.error());
+    switch (outcome->status) {
+        case CommitOutcome::Status::committed:
+            report.committed = true;
+            // Only our commit happened since the read: the kernel holds exactly `desired`.
+            return std::optional<std::uint32_t>(outcome->genid_after == view->genid + 1 ? outcome->genid_after : 0);
+        case CommitOutcome::Status::conflict: return std::optional<std::uint32_t>{};
+        case CommitOutcome::Status::rejected: return fail(ErrorKind::kernel, describe_rejections(plan.batch, *outcome));
+    }
+    return std::optional<std::uint32_t>{};
+}
+
+}  // namespace
+
 Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options) {
     auto desired = emit::build_objects(table, options.objects);
     if (!desired) return tl::unexpected(desired.error());
     ApplyReport report;
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-        auto view = kernel.read(table.name, attempt == 1 ? options.known : nullptr);
-        if (!view) return tl::unexpected(view.error());
-        const emit::ObservedTable* observed = view->table ? &*view->table : nullptr;
-        emit::Plan plan = emit::plan_commit(*desired, observed, view->genid);
-        report.changes = std::move(plan.changes);
-        report.messages = plan.batch.size();
-        report.genid = view->genid;
-        if (options.dry_run) return report;
-        if (plan.empty()) {
-            report.known_after = known_elements(*desired, view->genid, options.known_threshold);
-            return report;
-        }
         report.attempts = attempt;
-        auto outcome = kernel.commit(plan.batch);
-        if (!outcome) return tl::unexpected(outcome.error());
-        switch (outcome->status) {
-            case CommitOutcome::Status::committed:
-                report.committed = true;
-                // Only our commit happened since the read: the kernel holds exactly `desired`.
-                if (outcome->genid_after == view->genid + 1) {
-                    report.known_after = known_elements(*desired, outcome->genid_after, options.known_threshold);
-                }
-                return report;
-            case CommitOutcome::Status::conflict: continue;  // someone else committed: recompute
-            case CommitOutcome::Status::rejected:
-                return fail(ErrorKind::kernel, describe_rejections(plan.batch, *outcome));
-        }
+        auto held_at = attempt_once(kernel, *desired, attempt == 1 ? options.known : nullptr, options.dry_run, report);
+        if (!held_at) return tl::unexpected(held_at.error());
+        if (!*held_at) continue;  // someone else committed in between: read again, recompute
+        // Built after the batch is gone, to keep the peak memory of a 1M apply low.
+        if (**held_at != 0) report.known_after = known_elements(*desired, **held_at, options.known_threshold);
+        if (!report.committed) report.attempts = 0;
+        return report;
     }
     return fail(ErrorKind::conflict, "the ruleset changed during each of " + std::to_string(options.max_attempts) +
                                          " attempts to apply; another process keeps modifying nftables");

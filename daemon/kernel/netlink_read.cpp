@@ -183,7 +183,10 @@ private:
                     });
     }
 
-    Result<void> read_elements(const SetDef& def, std::vector<RawElem>& out) {
+    // Elements go straight into their compact form: a 1M-element set is 2M
+    // elements, so no intermediate copy.
+    Result<void> read_elements(const SetDef& def, emit::ObservedSet& out) {
+        const bool concat_map = (def.flags & NFT_SET_MAP) && (def.flags & NFT_SET_CONCAT);
         return dump(NFT_MSG_GETSETELEM,
                     [&](nlmsghdr* nlh) {
                         mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table_.c_str());
@@ -192,7 +195,14 @@ private:
                     [&](const nlmsghdr* nlh) {
                         detail::for_each_attr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
                             if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS) return;
-                            detail::for_each_nested(a, [&](const nlattr* e) { out.push_back(parse_element(e)); });
+                            detail::for_each_nested(a, [&](const nlattr* e) {
+                                RawElem r = parse_element(e);
+                                if (concat_map) {
+                                    out.map_elements.push_back(MapElem{r.key, r.key_end, r.verdict, std::move(r.chain)});
+                                } else {
+                                    out.elements.push_back(KeyElem{r.key, (r.flags & NFT_SET_ELEM_INTERVAL_END) != 0});
+                                }
+                            });
                         });
                     });
     }
@@ -209,9 +219,9 @@ private:
         if (!r) return r;
         for (SetDef& def : defs) {
             if (take_known(t, def)) continue;
-            std::vector<RawElem> raw;
-            if (auto e = read_elements(def, raw); !e) return e;
-            add_set(t, std::move(def), raw);
+            emit::ObservedSet set;
+            if (auto e = read_elements(def, set); !e) return e;
+            add_set(t, std::move(def), std::move(set));
         }
         return {};
     }
@@ -230,16 +240,7 @@ private:
         return true;
     }
 
-    void add_set(ObservedTable& t, SetDef def, const std::vector<RawElem>& raw) {
-        const bool concat_map = (def.flags & NFT_SET_MAP) && (def.flags & NFT_SET_CONCAT);
-        emit::ObservedSet s;
-        for (const RawElem& e : raw) {
-            if (concat_map) {
-                s.map_elements.push_back(MapElem{e.key, e.key_end, e.verdict, e.chain});
-            } else {
-                s.elements.push_back(KeyElem{e.key, (e.flags & NFT_SET_ELEM_INTERVAL_END) != 0});
-            }
-        }
+    void add_set(ObservedTable& t, SetDef def, emit::ObservedSet s) {
         std::sort(s.elements.begin(), s.elements.end());
         std::sort(s.map_elements.begin(), s.map_elements.end());
         if (def.flags & NFT_SET_ANONYMOUS) {

@@ -65,6 +65,26 @@ std::string normalized(const std::string& text) {
     return std::regex_replace(text, std::regex(R"(\s+)"), " ");
 }
 
+// The normalized text split at each chain, sorted: a comparison that ignores
+// the order of chains.
+std::vector<std::string> chain_blocks(const std::string& text) {
+    const std::string n = normalized(text);
+    std::vector<std::string> blocks;
+    std::size_t start = 0;
+    for (std::size_t pos = n.find(" chain ", 1); pos != std::string::npos; pos = n.find(" chain ", pos + 1)) {
+        blocks.push_back(n.substr(start, pos - start));
+        start = pos;
+    }
+    blocks.push_back(n.substr(start));
+    // The last block ends with the table's closing brace.
+    blocks.back().erase(blocks.back().find_last_of('}'));
+    for (std::string& b : blocks) {
+        while (!b.empty() && b.back() == ' ') b.pop_back();
+    }
+    std::sort(blocks.begin(), blocks.end());
+    return blocks;
+}
+
 void reset_ruleset() { REQUIRE(sh("nft flush ruleset").status == 0); }
 
 }  // namespace
@@ -119,7 +139,7 @@ std::vector<ir::Table> round_trip_tables() {
         many.sets[2].elements.push_back({a, a + 1});
     }
     auto by_lo = [](const net::Interval& a, const net::Interval& b) { return a.lo < b.lo; };
-    std::sort(many.sets[2].elements.begin(), many.sets[2].elements.end(), by_lo);  // the IR keeps them sorted
+    std::sort(mut(many.sets[2].elements).begin(), mut(many.sets[2].elements).end(), by_lo);  // the IR keeps them sorted
     many.sets[1].elements.push_back(v6("fe80::/10"));
     out.push_back(many);
     return out;
@@ -138,5 +158,28 @@ TEST_CASE("after a netlink commit, nft lists exactly what the text emitter print
         INFO(text);
         CHECK(normalized(listed) == normalized(text));
     }
+    reset_ruleset();
+}
+
+TEST_CASE("a chain policy change updates the chain; a priority change recreates it", "[kernel]") {
+    auto k = open_kernel();
+    reset_ruleset();
+    ir::Table t = rich_table();
+    apply_ok(*k, t);
+    t.chains[3].base->policy = ir::ChainPolicy::drop;  // output: accept -> drop
+    auto r = apply_ok(*k, t);
+    CHECK(r.changes == std::vector<std::string>{"~ chain output: policy changed"});
+    CHECK(r.messages == 1);
+    CHECK(list("chain inet nftpolicy output").find("policy drop;") != std::string::npos);
+
+    t.chains[2].base->priority = -5;  // input
+    r = apply_ok(*k, t);
+    CHECK(r.changes == std::vector<std::string>{"~ chain input: hook changed, recreated"});
+    CHECK(list("chain inet nftpolicy input").find("priority filter - 5;") != std::string::npos);
+    // A recreated chain is listed last (the kernel keeps creation order);
+    // apart from the order, the table is what the text emitter prints.
+    CHECK(chain_blocks(sh("nft -s list table inet nftpolicy").out) ==
+          chain_blocks(emit::nft_text(t, emit::TextOptions{false})));
+    CHECK(apply_ok(*k, t).changes.empty());
     reset_ruleset();
 }

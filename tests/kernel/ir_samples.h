@@ -3,11 +3,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ir/ruleset.h"
 #include "net/addr.h"
 
 namespace nftpolicy::testing {
+
+// The intervals of an IR address set, to change in a test (works whether the
+// IR holds a plain vector or a copy-on-write list).
+inline std::vector<net::Interval>& mut(std::vector<net::Interval>& v) { return v; }
+template <typename List>
+    requires requires(List& l) { l.mut(); }
+std::vector<net::Interval>& mut(List& l) {
+    return l.mut();
+}
 
 inline net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }
 inline net::Interval v6(const char* text) { return net::parse_address_entry(text)->range; }

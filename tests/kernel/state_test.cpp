@@ -256,7 +256,7 @@ TEST_CASE("a one-million-element set commits in one batch", "[kernel][large]") {
     REQUIRE(r->known_after);
     kernel::KnownElements known = std::move(*r->known_after);
     ir::Table changed = t;
-    changed.sets[0].elements.erase(changed.sets[0].elements.begin() + 4242);
+    mut(changed.sets[0].elements).erase(mut(changed.sets[0].elements).begin() + 4242);
     kernel::ApplyOptions options;
     options.known = &known;
     auto small = kernel::apply(*k, changed, options);
@@ -275,7 +275,7 @@ TEST_CASE("changing one address of a large set sends one small message", "[kerne
     REQUIRE(view->table->sets.size() == 1);
     CHECK(view->table->sets[0].elements.size() == 100001);  // start + end each, and nft's zero marker
 
-    t.sets[0].elements.erase(t.sets[0].elements.begin() + 25000);
+    mut(t.sets[0].elements).erase(mut(t.sets[0].elements).begin() + 25000);
     auto small = kernel::apply(*k, t);
     REQUIRE(small);
     CHECK(small->committed);
@@ -304,7 +304,7 @@ TEST_CASE("known elements from our last commit replace the dump while the genera
     CHECK(first->known_after->genid == *gen);
 
     // One address less, planned from the known elements.
-    t.sets[0].elements.erase(t.sets[0].elements.begin() + 100);
+    mut(t.sets[0].elements).erase(mut(t.sets[0].elements).begin() + 100);
     kernel::KnownElements known = *first->known_after;
     options.known = &known;
     auto second = kernel::apply(*k, t, options);

@@ -188,7 +188,9 @@ TEST_CASE("one changed address sends only element messages") {
     auto before = emit::build_objects(t);
     REQUIRE(before);
     const emit::ObservedTable o = observed_from(*before);
-    t.sets[0].elements[1] = v4("10.0.1.6");
+    std::vector<net::Interval> changed(t.sets[0].elements.begin(), t.sets[0].elements.end());
+    changed[1] = v4("10.0.1.6");
+    t.sets[0].elements = changed;
     auto after = emit::build_objects(t);
     REQUIRE(after);
     emit::Plan p = emit::plan_commit(*after, &o, 5);
