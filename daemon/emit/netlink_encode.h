@@ -60,7 +60,7 @@ private:
 
     Batch& batch_;
     bool add_;
-    const std::string& table_;
+    std::string table_;  // a copy: callers may pass a temporary
     const SetDef& def_;
     std::uint32_t set_id_;
     MessageOrigin origin_;

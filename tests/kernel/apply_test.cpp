@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <regex>
+#include <cctype>
 #include <sstream>
 #include <vector>
 
@@ -38,7 +38,6 @@ std::string list(const std::string& what) { return sh("nft list " + what + " 2>&
 // dropped: the expressions and set elements the kernel holds.
 std::string kernel_objects(const std::string& table) {
     std::string out = sh("nft --debug=netlink list table " + table + " 2>&1").out;
-    out = std::regex_replace(out, std::regex(R"(^(inet \S+ \S+)( \d+)+$)", std::regex::multiline), "$1");
     // Hash sets dump in hash order: sort each run of element lines.
     std::istringstream in(out);
     std::string line, result;
@@ -49,6 +48,13 @@ std::string kernel_objects(const std::string& table) {
         run.clear();
     };
     while (std::getline(in, line)) {
+        if (line.rfind("inet ", 0) == 0) {
+            // "inet T CHAIN HANDLE [POSITION]": keep the first three fields.
+            std::istringstream fields(line);
+            std::string family, name, chain;
+            fields >> family >> name >> chain;
+            line = family + " " + name + " " + chain;
+        }
         if (line.rfind("\telement ", 0) == 0) {
             run.push_back(line);
             continue;
@@ -62,7 +68,16 @@ std::string kernel_objects(const std::string& table) {
 
 // Whitespace runs collapsed: nft wraps long element lists at its own column.
 std::string normalized(const std::string& text) {
-    return std::regex_replace(text, std::regex(R"(\s+)"), " ");
+    std::string out;
+    for (char c : text) {
+        const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+        if (!space) {
+            out += c;
+        } else if (out.empty() || out.back() != ' ') {
+            out += ' ';
+        }
+    }
+    return out;
 }
 
 // The normalized text split at each chain, sorted: a comparison that ignores
