@@ -33,8 +33,9 @@ std::string describe(const emit::Batch& batch, const Rejection& r) {
 
 // The elements of the large address sets of `desired`, which the kernel holds
 // at generation `genid`.
-KnownElements known_elements(const emit::DesiredTable& desired, std::uint32_t genid, std::size_t threshold) {
-    KnownElements known{desired.name, genid, {}};
+KnownElements known_elements(const emit::DesiredTable& desired, const std::string& scope, std::uint32_t genid,
+                             std::size_t threshold) {
+    KnownElements known{desired.name, scope, genid, {}};
     for (const emit::DesiredSet& s : desired.sets) {
         if (s.addr == nullptr || s.addr->elements.size() <= threshold) continue;
         std::vector<emit::KeyElem>& elems = known.sets[s.def.name];
@@ -69,6 +70,7 @@ Result<std::optional<std::uint32_t>> attempt_once(RulesetKernel& kernel, const e
     report.changes = std::move(plan.changes);
     report.messages = plan.batch.size();
     report.genid = view->genid;
+    report.scope = view->scope;
     if (dry_run) return std::optional<std::uint32_t>(0);
     if (plan.empty()) return std::optional<std::uint32_t>(view->genid);
     auto outcome = kernel.commit(plan.batch);
@@ -96,7 +98,9 @@ Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const A
         if (!held_at) return tl::unexpected(held_at.error());
         if (!*held_at) continue;  // someone else committed in between: read again, recompute
         // Built after the batch is gone, to keep the peak memory of a 1M apply low.
-        if (**held_at != 0) report.known_after = known_elements(*desired, **held_at, options.known_threshold);
+        if (**held_at != 0 && !report.scope.empty()) {
+            report.known_after = known_elements(*desired, report.scope, **held_at, options.known_threshold);
+        }
         if (!report.committed) report.attempts = 0;
         return report;
     }

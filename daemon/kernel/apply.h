@@ -33,6 +33,7 @@ struct ApplyReport {
     std::vector<std::string> changes;  // empty: the kernel already matched
     std::size_t messages = 0;          // messages in the committed (or planned) batch
     std::uint32_t genid = 0;           // generation the last plan was computed against
+    std::string scope;                 // which kernel (see KnownElements::scope)
     int attempts = 0;                  // commits sent
     bool committed = false;
     // The elements of large sets as the kernel now holds them, when we can

@@ -1,5 +1,5 @@
 // KnownElements on disk; see element_cache.h. Format: a text header line
-// "nftpolicy-elements 1 <table> <genid> <sets>", then per set a line
+// "nftpolicy-elements 2 <table> <scope> <genid> <sets>", then per set a line
 // "<name> <count>" followed by count records of 17 bytes (16 key bytes,
 // big-endian, and an end flag).
 #include "kernel/element_cache.h"
@@ -44,7 +44,8 @@ Result<void> write_known(const std::string& path, const KnownElements& known) {
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << "nftpolicy-elements 1 " << known.table << ' ' << known.genid << ' ' << known.sets.size() << '\n';
+        out << "nftpolicy-elements 2 " << known.table << ' ' << known.scope << ' ' << known.genid << ' '
+            << known.sets.size() << '\n';
         for (const auto& [name, elems] : known.sets) {
             out << name << ' ' << elems.size() << '\n';
             put_elements(out, elems);
@@ -63,8 +64,8 @@ std::optional<KnownElements> read_known(const std::string& path) {
     int version = 0;
     std::size_t sets = 0;
     KnownElements known;
-    if (!(in >> magic >> version >> known.table >> known.genid >> sets) || magic != "nftpolicy-elements" ||
-        version != 1) {
+    if (!(in >> magic >> version >> known.table >> known.scope >> known.genid >> sets) ||
+        magic != "nftpolicy-elements" || version != 2) {
         return std::nullopt;
     }
     for (std::size_t i = 0; i < sets; ++i) {

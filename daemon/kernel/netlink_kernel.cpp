@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -151,10 +152,27 @@ int read_acks(mnl_socket* sock, AckCollector& acks, int timeout_ms) {
     return 0;
 }
 
+std::string ruleset_scope(int fd) {
+    std::string boot;
+    if (FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r")) {
+        char buf[64] = {};
+        if (std::fgets(buf, sizeof buf, f) != nullptr) boot = buf;
+        std::fclose(f);
+    }
+    while (!boot.empty() && boot.back() == '\n') boot.pop_back();
+    std::uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) return "";  // unknown: never matches
+    return boot + ":" + std::to_string(cookie);
+}
+
 }  // namespace
 
 NetlinkKernel::NetlinkKernel(mnl_socket* sock)
-    : sock_(sock), portid_(mnl_socket_get_portid(sock)), seq_(static_cast<std::uint32_t>(time(nullptr))) {}
+    : sock_(sock),
+      portid_(mnl_socket_get_portid(sock)),
+      seq_(static_cast<std::uint32_t>(time(nullptr))),
+      scope_(ruleset_scope(mnl_socket_get_fd(sock))) {}
 
 NetlinkKernel::~NetlinkKernel() { mnl_socket_close(sock_); }
 

@@ -35,6 +35,11 @@ public:
     // cheap on a 1M-element set.
     Result<bool> has_element(const std::string& table, const std::string& set, const std::vector<std::uint8_t>& key);
 
+    // Identifies this kernel's ruleset across processes: the boot id and the
+    // network namespace cookie (never reused within a boot). Generation ids
+    // start over in every namespace, so they alone cannot tell two apart.
+    const std::string& scope() const { return scope_; }
+
 private:
     explicit NetlinkKernel(mnl_socket* sock);
     std::uint32_t next_seq();
@@ -42,6 +47,7 @@ private:
     mnl_socket* sock_;
     std::uint32_t portid_;
     std::uint32_t seq_;
+    std::string scope_;
 };
 
 }  // namespace nftpolicy::kernel

@@ -105,8 +105,14 @@ SetDef set_def(const nftnl_set* s) {
 class Reader {
 public:
     Reader(mnl_socket* sock, std::uint32_t portid, std::uint32_t genid, const std::string& table,
-           std::function<std::uint32_t()> next_seq, KnownElements* known)
-        : sock_(sock), portid_(portid), genid_(genid), table_(table), next_seq_(std::move(next_seq)), known_(known) {}
+           std::function<std::uint32_t()> next_seq, KnownElements* known, const std::string& scope)
+        : sock_(sock),
+          portid_(portid),
+          genid_(genid),
+          table_(table),
+          next_seq_(std::move(next_seq)),
+          known_(known),
+          scope_(scope) {}
 
     bool changed() const { return changed_; }
 
@@ -229,6 +235,7 @@ private:
     // Elements we committed ourselves at this very generation: no dump.
     bool take_known(ObservedTable& t, const SetDef& def) {
         if (known_ == nullptr || known_->genid != genid_ || known_->table != table_) return false;
+        if (known_->scope.empty() || known_->scope != scope_) return false;
         if (def.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP)) return false;
         auto it = known_->sets.find(def.name);
         if (it == known_->sets.end()) return false;
@@ -303,6 +310,7 @@ private:
     const std::string& table_;
     std::function<std::uint32_t()> next_seq_;
     KnownElements* known_;
+    const std::string& scope_;
     bool changed_ = false;
     std::map<std::string, std::string> anon_;  // anonymous set name -> canonical content
 };
@@ -314,11 +322,11 @@ Result<KernelView> NetlinkKernel::read(const std::string& table, KnownElements* 
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         auto genid = generation();
         if (!genid) return tl::unexpected(genid.error());
-        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, known);
+        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, known, scope_);
         auto observed = reader.read();
         if (!observed) return tl::unexpected(observed.error());
         if (reader.changed()) continue;
-        return KernelView{*genid, std::move(*observed)};
+        return KernelView{*genid, scope_, std::move(*observed)};
     }
     return fail(ErrorKind::conflict, "the ruleset kept changing while it was being read");
 }

@@ -19,6 +19,7 @@ namespace nftpolicy::kernel {
 // the generation of the whole ruleset at the time of reading.
 struct KernelView {
     std::uint32_t genid = 0;
+    std::string scope;  // see KnownElements::scope; empty when unknown
     std::optional<emit::ObservedTable> table;
 };
 
@@ -29,6 +30,7 @@ struct KernelView {
 // the generation unchanged takes the elements from here instead.
 struct KnownElements {
     std::string table;
+    std::string scope;  // which kernel ruleset: boot id and network namespace cookie
     std::uint32_t genid = 0;
     std::map<std::string, std::vector<emit::KeyElem>> sets;  // sorted, as the kernel holds them
 };

@@ -318,11 +318,21 @@ TEST_CASE("known elements from our last commit replace the dump while the genera
     REQUIRE(check);
     CHECK(check->changes.empty());
 
-    // Someone else commits: the known elements are stale and must be ignored
-    // (they claim an element the kernel does not hold).
+    // Known elements of another kernel (another namespace: generations start
+    // over there) are ignored even at the same generation: they claim an
+    // element this kernel does not hold, which would plan a deletion.
     kernel::KnownElements stale = *second->known_after;
+    CHECK(stale.scope == k->scope());
     stale.sets.at("big").push_back(emit::KeyElem{v4("10.200.0.0").lo, false});
     std::sort(stale.sets.at("big").begin(), stale.sets.at("big").end());
+    kernel::KnownElements elsewhere = stale;
+    elsewhere.scope = "another-boot:1";
+    options.known = &elsewhere;
+    auto other = kernel::apply(*k, t, options);
+    REQUIRE(other);
+    CHECK(other->changes.empty());
+
+    // Someone else commits: the known elements are stale and must be ignored.
     REQUIRE(sh("nft add table ip someone_else").status == 0);
     options.known = &stale;
     auto third = kernel::apply(*k, t, options);

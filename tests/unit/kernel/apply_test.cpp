@@ -21,7 +21,7 @@ public:
 
     Result<kernel::KernelView> read(const std::string&, kernel::KnownElements*) override {
         ++reads;
-        return kernel::KernelView{static_cast<std::uint32_t>(40 + reads), std::nullopt};
+        return kernel::KernelView{static_cast<std::uint32_t>(40 + reads), "boot:1", std::nullopt};
     }
     Result<kernel::CommitOutcome> commit(const emit::Batch& batch) override {
         committed_sizes.push_back(batch.size());

@@ -57,7 +57,7 @@ TEST_CASE("the apply record round-trips through its file") {
 
 TEST_CASE("known elements round-trip through their file; garbage is ignored") {
     const std::string dir = scratch_dir();
-    kernel::KnownElements k{"nftpolicy", 7, {}};
+    kernel::KnownElements k{"nftpolicy", "boot:1", 7, {}};
     k.sets["big"] = {{0, true}, {0x0a000000, false}, {0x0a000001, true}};
     k.sets["v6"] = {{(static_cast<net::U128>(0xfd00) << 112), false}};
     REQUIRE(kernel::write_known(dir + "/elements", k));
@@ -65,6 +65,7 @@ TEST_CASE("known elements round-trip through their file; garbage is ignored") {
     REQUIRE(back);
     CHECK(back->table == "nftpolicy");
     CHECK(back->genid == 7);
+    CHECK(back->scope == "boot:1");
     CHECK(back->sets == k.sets);
     REQUIRE(kernel::write_record(dir + "/garbage", {}));
     CHECK_FALSE(kernel::read_known(dir + "/garbage"));
