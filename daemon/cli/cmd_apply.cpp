@@ -10,7 +10,6 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/kernel_common.h"
-#include "emit/nft_text.h"
 #include "kernel/apply.h"
 #include "kernel/apply_lock.h"
 #include "kernel/apply_record.h"
@@ -35,7 +34,7 @@ kernel::ApplyRecord record_of(const ApplyArgs& args, const Compiled& c, std::uin
     r.host = c.host;
     for (const auto& [migration, phase] : c.phases) r.phases.push_back(migration + "=" + resolve::phase_name(phase));
     r.gates.assign(c.flipped_gates.begin(), c.flipped_gates.end());
-    r.ruleset_hash = kernel::ruleset_hash(emit::nft_text(c.table));
+    r.ruleset_hash = kernel::ruleset_hash(c.table);
     r.genid = genid;
     r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
     return r;

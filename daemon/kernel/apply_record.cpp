@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "emit/nft_text.h"
+
 namespace nftpolicy::kernel {
 
 namespace {
@@ -78,12 +80,44 @@ Result<std::optional<ApplyRecord>> read_record(const std::string& path) {
     return std::optional<ApplyRecord>(std::move(r));
 }
 
-std::string ruleset_hash(const std::string& text) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : text) {
-        h ^= c;
+namespace {
+
+constexpr std::uint64_t kFnvOffset = 1469598103934665603ULL;
+
+std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+        h ^= p[i];
         h *= 1099511628211ULL;
     }
+    return h;
+}
+
+// Interval bounds as 16 little-endian bytes each, whatever the family.
+std::uint64_t hash_intervals(std::uint64_t h, const net::IntervalList& list) {
+    for (const auto& iv : list) {
+        unsigned char bytes[32];
+        for (int i = 0; i < 16; ++i) {
+            bytes[i] = static_cast<unsigned char>(iv.lo >> (8 * i));
+            bytes[16 + i] = static_cast<unsigned char>(iv.hi >> (8 * i));
+        }
+        h = fnv1a(h, bytes, sizeof bytes);
+    }
+    return h;
+}
+
+}  // namespace
+
+std::string ruleset_hash(const std::string& text) {
+    return fmt::format("{:016x}", fnv1a(kFnvOffset, text.data(), text.size()));
+}
+
+std::string ruleset_hash(const ir::Table& table) {
+    ir::Table skeleton = table;  // copy-on-write lists: no element is copied
+    for (auto& set : skeleton.sets) set.elements = {};
+    std::string text = emit::nft_text(skeleton);
+    std::uint64_t h = fnv1a(kFnvOffset, text.data(), text.size());
+    for (const auto& set : table.sets) h = hash_intervals(h, set.elements);
     return fmt::format("{:016x}", h);
 }
 
