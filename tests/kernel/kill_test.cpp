@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <random>
 
 #include "kernel/apply.h"
@@ -67,9 +68,18 @@ TEST_CASE("kill -9 during large applies leaves the old or the new table, never a
     const ir::Table tables[] = {version(1, kCount), version(2, kCount)};
     REQUIRE(kernel::apply(**k, tables[0]));
     REQUIRE(held_version(**k, kCount) == 1);
+    // Kill points span one whole apply as fast as this build runs it (an
+    // ASan build is several times slower than a release one), so kills land
+    // both before and after the commit.
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(kernel::apply(**k, tables[1]));
+    const auto apply_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    const int window_us = static_cast<int>(std::max<long long>(20000, apply_us * 3 / 2));
+    REQUIRE(held_version(**k, kCount) == 2);
     constexpr int kRounds = 30;
     std::mt19937 rng(12345);
-    int held = 1, changed = 0;
+    int held = 2, changed = 0;
     for (int round = 0; round < kRounds; ++round) {
         const int next = 3 - held;
         const pid_t child = fork();
@@ -78,7 +88,7 @@ TEST_CASE("kill -9 during large applies leaves the old or the new table, never a
             auto kk = kernel::NetlinkKernel::open();
             _exit(kk && kernel::apply(**kk, tables[next - 1]) ? 0 : 1);
         }
-        usleep(std::uniform_int_distribution<int>(0, 300000)(rng));
+        usleep(std::uniform_int_distribution<int>(0, window_us)(rng));
         kill(child, SIGKILL);
         int status = 0;
         waitpid(child, &status, 0);
