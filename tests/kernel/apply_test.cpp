@@ -100,7 +100,11 @@ std::vector<std::string> chain_blocks(const std::string& text) {
     return blocks;
 }
 
-void reset_ruleset() { REQUIRE(sh("nft flush ruleset").status == 0); }
+// Only ever in a scratch namespace (the guard is repeated here on purpose).
+void reset_ruleset() {
+    REQUIRE(in_scratch_netns());
+    REQUIRE(sh("nft flush ruleset").status == 0);
+}
 
 }  // namespace
 

@@ -26,8 +26,13 @@ inline Shell sh(const std::string& cmd) {
     return r;
 }
 
-// True when only `lo` exists: a fresh `unshare -n` namespace.
+// True in a fresh `unshare -n` namespace: only `lo` exists, and, when PID 1's
+// namespace link can be read (some sandboxes hide it), ours is not PID 1's.
 inline bool in_scratch_netns() {
+    Shell init_ns = sh("readlink /proc/1/ns/net 2>/dev/null");
+    if (init_ns.status == 0 && !init_ns.out.empty() && sh("readlink /proc/self/ns/net").out == init_ns.out) {
+        return false;
+    }
     // (/sys/class/net would show the mount's namespace, not ours.)
     Shell s = sh("ip -o link show | cut -d: -f2");
     return s.status == 0 && s.out == " lo\n";
