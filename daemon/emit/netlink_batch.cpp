@@ -33,7 +33,7 @@ Batch::Batch(std::uint32_t first_seq) : next_seq_(first_seq + 1), begin_seq_(fir
 
 Batch::Page& Batch::current_page() {
     if (pages_.empty() || kPageSize - pages_.back().used < kMaxMessage) {
-        pages_.push_back(Page{std::make_unique<char[]>(kPageSize), 0});
+        pages_.push_back(Page{std::make_unique_for_overwrite<char[]>(kPageSize), 0});
     }
     return pages_.back();
 }
