@@ -19,13 +19,6 @@ using namespace nftpolicy::testing;
 
 namespace {
 
-std::unique_ptr<kernel::NetlinkKernel> open_kernel() {
-    REQUIRE(in_scratch_netns());
-    auto k = kernel::NetlinkKernel::open();
-    REQUIRE(k);
-    return std::move(*k);
-}
-
 kernel::ApplyReport apply_ok(kernel::RulesetKernel& k, const ir::Table& t) {
     auto r = kernel::apply(k, t);
     if (!r) FAIL(r.error().message);
@@ -100,17 +93,11 @@ std::vector<std::string> chain_blocks(const std::string& text) {
     return blocks;
 }
 
-// Only ever in a scratch namespace (the guard is repeated here on purpose).
-void reset_ruleset() {
-    REQUIRE(in_scratch_netns());
-    REQUIRE(sh("nft flush ruleset").status == 0);
-}
-
 }  // namespace
 
 TEST_CASE("a committed table holds what nft itself makes of its listing", "[kernel]") {
-    auto k = open_kernel();
-    reset_ruleset();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     const ir::Table t = rich_table();
     auto report = apply_ok(*k, t);
     CHECK(report.committed);
@@ -123,12 +110,12 @@ TEST_CASE("a committed table holds what nft itself makes of its listing", "[kern
     REQUIRE(sh("printf '%s' '" + listed + "' | nft -f -").status == 0);
     CHECK(list("table inet nftpolicy") == listed);
     CHECK(kernel_objects("inet nftpolicy") == objects);
-    reset_ruleset();
+    flush_scratch_ruleset();
 }
 
 TEST_CASE("re-applying the same table sends nothing", "[kernel]") {
-    auto k = open_kernel();
-    reset_ruleset();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     const ir::Table t = rich_table();
     apply_ok(*k, t);
     auto again = apply_ok(*k, t);
@@ -137,7 +124,7 @@ TEST_CASE("re-applying the same table sends nothing", "[kernel]") {
     CHECK(again.changes.empty());
     CHECK(again.messages == 0);
     CHECK_FALSE(again.committed);
-    reset_ruleset();
+    flush_scratch_ruleset();
 }
 
 namespace {
@@ -167,9 +154,9 @@ std::vector<ir::Table> round_trip_tables() {
 }  // namespace
 
 TEST_CASE("after a netlink commit, nft lists exactly what the text emitter prints", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
     for (const ir::Table& t : round_trip_tables()) {
-        reset_ruleset();
+        flush_scratch_ruleset();
         apply_ok(*k, t);
         const std::string listed = sh("nft -s list table inet " + t.name).out;
         const std::string text = emit::nft_text(t, emit::TextOptions{false});
@@ -177,12 +164,12 @@ TEST_CASE("after a netlink commit, nft lists exactly what the text emitter print
         INFO(text);
         CHECK(normalized(listed) == normalized(text));
     }
-    reset_ruleset();
+    flush_scratch_ruleset();
 }
 
 TEST_CASE("a chain policy change updates the chain; a priority change recreates it", "[kernel]") {
-    auto k = open_kernel();
-    reset_ruleset();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     ir::Table t = rich_table();
     apply_ok(*k, t);
     t.chains[3].base->policy = ir::ChainPolicy::drop;  // output: accept -> drop
@@ -200,5 +187,5 @@ TEST_CASE("a chain policy change updates the chain; a priority change recreates 
     CHECK(chain_blocks(sh("nft -s list table inet nftpolicy").out) ==
           chain_blocks(emit::nft_text(t, emit::TextOptions{false})));
     CHECK(apply_ok(*k, t).changes.empty());
-    reset_ruleset();
+    flush_scratch_ruleset();
 }

@@ -58,8 +58,7 @@ int held_version(kernel::NetlinkKernel& k, std::uint32_t count) {
 }  // namespace
 
 TEST_CASE("kill -9 during large applies leaves the old or the new table, never a mix", "[kernel][large]") {
-    REQUIRE(in_scratch_netns());
-    REQUIRE(sh("nft flush ruleset").status == 0);
+    flush_scratch_ruleset();
     auto k = kernel::NetlinkKernel::open();
     REQUIRE(k);
     // Large enough that the commit takes tens of milliseconds, small enough that

@@ -3,9 +3,14 @@
 // the machine's own), so a mistaken invocation can never load rules there.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
+
+#include "kernel/netlink_kernel.h"
 
 namespace nftpolicy::testing {
 
@@ -36,6 +41,21 @@ inline bool in_scratch_netns() {
     // (/sys/class/net would show the mount's namespace, not ours.)
     Shell s = sh("ip -o link show | cut -d: -f2");
     return s.status == 0 && s.out == " lo\n";
+}
+
+// Empties the ruleset of this scratch namespace. The only `nft flush ruleset`
+// of the kernel tests, and it checks where it runs first.
+inline void flush_scratch_ruleset() {
+    REQUIRE(in_scratch_netns());
+    REQUIRE(sh("nft flush ruleset").status == 0);
+}
+
+// Netlink to the kernel of this scratch namespace; refuses anywhere else.
+inline std::unique_ptr<kernel::NetlinkKernel> open_scratch_kernel() {
+    REQUIRE(in_scratch_netns());
+    auto k = kernel::NetlinkKernel::open();
+    REQUIRE(k);
+    return std::move(*k);
 }
 
 }  // namespace nftpolicy::testing

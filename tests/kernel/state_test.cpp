@@ -16,14 +16,6 @@ using namespace nftpolicy::testing;
 
 namespace {
 
-std::unique_ptr<kernel::NetlinkKernel> open_kernel() {
-    REQUIRE(in_scratch_netns());
-    auto k = kernel::NetlinkKernel::open();
-    REQUIRE(k);
-    REQUIRE(sh("nft flush ruleset").status == 0);
-    return std::move(*k);
-}
-
 // Tables like Docker's (ip nat, ip filter) and a hand-written inet table.
 const char* kForeign = R"(
 table ip nat {
@@ -74,7 +66,8 @@ void load_foreign() {
 }  // namespace
 
 TEST_CASE("foreign tables are byte-identical across apply, re-apply and a failed apply", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     load_foreign();
     const std::string before = foreign_listing();
     REQUIRE(before.find("DOCKER") != std::string::npos);
@@ -94,7 +87,8 @@ TEST_CASE("foreign tables are byte-identical across apply, re-apply and a failed
 }
 
 TEST_CASE("a rejected batch changes nothing and names the policy line", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     load_foreign();
     ir::Table t = rich_table();
     REQUIRE(kernel::apply(*k, t));
@@ -116,7 +110,8 @@ TEST_CASE("a rejected batch changes nothing and names the policy line", "[kernel
 }
 
 TEST_CASE("a foreign change between read and commit is caught by the generation id", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     const ir::Table t = rich_table();
     auto desired = emit::build_objects(t);
     REQUIRE(desired);
@@ -158,7 +153,8 @@ private:
 }  // namespace
 
 TEST_CASE("apply retries a bounded number of times when the generation keeps moving", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     const ir::Table t = rich_table();
     RacingKernel once(*k, 1);
     auto r = kernel::apply(once, t);
@@ -174,7 +170,8 @@ TEST_CASE("apply retries a bounded number of times when the generation keeps mov
 }
 
 TEST_CASE("counters survive a re-apply that changes an unrelated flow", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     REQUIRE(sh("ip link set lo up").status == 0);
     ir::Table t;
     t.counters.push_back({"flow_ping", "pings", {}});
@@ -230,7 +227,8 @@ ir::Table table_with_big_set(std::uint32_t count) {
 }  // namespace
 
 TEST_CASE("a one-million-element set commits in one batch", "[kernel][large]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     const ir::Table t = table_with_big_set(1000000);
     // (The IR is copied once below; 1M intervals are 32 MB.)
     auto r = kernel::apply(*k, t);
@@ -266,7 +264,8 @@ TEST_CASE("a one-million-element set commits in one batch", "[kernel][large]") {
 }
 
 TEST_CASE("changing one address of a large set sends one small message", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     ir::Table t = table_with_big_set(50000);
     REQUIRE(kernel::apply(*k, t));
     auto view = k->read("nftpolicy");
@@ -292,7 +291,8 @@ TEST_CASE("changing one address of a large set sends one small message", "[kerne
 }
 
 TEST_CASE("known elements from our last commit replace the dump while the generation holds", "[kernel]") {
-    auto k = open_kernel();
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
     ir::Table t = table_with_big_set(20000);
     kernel::ApplyOptions options;
     auto first = kernel::apply(*k, t, options);

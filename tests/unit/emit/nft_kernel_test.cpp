@@ -17,18 +17,14 @@
 
 #include "emit/nft_text.h"
 #include "ir/lower.h"
+#include "support/addrs.h"
 
 using namespace nftpolicy;
 using namespace nftpolicy::ir;
+using nftpolicy::testing::addrs;
 using resolve::Direction;
 
 namespace {
-
-net::AddrSet addrs(std::initializer_list<const char*> texts) {
-    net::AddrSet s;
-    for (const char* t : texts) s.add(net::parse_address_entry(t).value());
-    return s;
-}
 
 resolve::Endpoint side(std::string label, net::AddrSet a, bool match = true) {
     return {std::move(a), std::move(label), match, {}};

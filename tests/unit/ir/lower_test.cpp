@@ -6,18 +6,14 @@
 #include <algorithm>
 
 #include "ir/lower.h"
+#include "support/addrs.h"
 
 using namespace nftpolicy;
 using namespace nftpolicy::ir;
+using nftpolicy::testing::addrs;
 using resolve::Direction;
 
 namespace {
-
-net::AddrSet addrs(std::initializer_list<const char*> texts) {
-    net::AddrSet s;
-    for (const char* t : texts) s.add(net::parse_address_entry(t).value());
-    return s;
-}
 
 resolve::Endpoint side(std::string label, net::AddrSet a) {
     return {std::move(a), std::move(label), true, {}};
