@@ -37,11 +37,7 @@ bool check_projections(const policy::Policy& policy, Diagnostics& out) {
             Diagnostics diags;
             auto projection = resolve::resolve_policy(policy, options, diags);
             for (const auto& d : diags.all()) {
-                if (seen.insert(render(d)).second) {
-                    d.severity == Severity::error ? (void)out.error(d.span, d.message).notes.assign(
-                                                        d.notes.begin(), d.notes.end())
-                                                  : (void)out.warning(d.span, d.message);
-                }
+                if (seen.insert(render(d)).second) out.add(d);
             }
             if (!projection) {
                 ok = false;

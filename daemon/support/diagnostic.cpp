@@ -16,6 +16,11 @@ Diagnostic& Diagnostics::warning(SourceSpan span, std::string message) {
     return items_.emplace_back(Diagnostic{Severity::warning, span, std::move(message), {}});
 }
 
+void Diagnostics::add(Diagnostic d) {
+    if (d.severity == Severity::error) ++errors_;
+    items_.push_back(std::move(d));
+}
+
 const Diagnostic* Diagnostics::first_error() const {
     for (const auto& d : items_) {
         if (d.severity == Severity::error) return &d;

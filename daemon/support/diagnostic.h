@@ -35,6 +35,8 @@ class Diagnostics {
 public:
     Diagnostic& error(SourceSpan span, std::string message);
     Diagnostic& warning(SourceSpan span, std::string message);
+    // A diagnostic reported elsewhere (another run of a stage), notes and all.
+    void add(Diagnostic d);
 
     bool has_errors() const { return errors_ > 0; }
     std::size_t error_count() const { return errors_; }
