@@ -174,13 +174,19 @@ private:
     void merge_sibling(Merged& acc, Merged&& sub, const FilePolicy& own) {
         merge_named(acc.groups, std::move(sub.groups), own.groups, "group");
         merge_named(acc.services, std::move(sub.services), own.services, "service");
-        for (auto& f : sub.flows) acc.flows.push_back(std::move(f));
-        for (auto& [name, m] : sub.migrations) merge_migration(acc.migrations, std::move(m));
-        for (auto& [name, h] : sub.hosts) acc.hosts[name] = std::move(h);
-        merge_baseline(acc.baseline, sub.baseline);
-        if (sub.management) acc.management = std::move(sub.management);
-        for (auto& d : sub.disabled_flows) acc.disabled_flows.push_back(std::move(d));
-        if (sub.table) acc.table = sub.table;
+        merge_unnamed(acc, std::move(sub));
+    }
+
+    // Everything but groups and services: `from` is later in include order,
+    // so its flows come after and its single values win.
+    static void merge_unnamed(Merged& into, Merged&& from) {
+        for (auto& f : from.flows) into.flows.push_back(std::move(f));
+        for (auto& [name, m] : from.migrations) merge_migration(into.migrations, std::move(m));
+        for (auto& [name, h] : from.hosts) into.hosts[name] = std::move(h);
+        merge_baseline(into.baseline, from.baseline);
+        if (from.management) into.management = std::move(from.management);
+        for (auto& d : from.disabled_flows) into.disabled_flows.push_back(std::move(d));
+        if (from.table) into.table = from.table;
     }
 
     static void merge_migration(std::map<std::string, PartialMigration>& acc, PartialMigration&& m) {
@@ -220,13 +226,7 @@ private:
     Merged overlay(Merged below, FilePolicy own) {
         for (auto& [name, g] : own.groups) below.groups[name] = std::move(g);
         for (auto& [name, s] : own.services) below.services[name] = std::move(s);
-        for (auto& f : own.flows) below.flows.push_back(std::move(f));
-        for (auto& [name, m] : own.migrations) merge_migration(below.migrations, std::move(m));
-        for (auto& [name, h] : own.hosts) below.hosts[name] = std::move(h);
-        merge_baseline(below.baseline, own.baseline);
-        if (own.management) below.management = std::move(own.management);
-        for (auto& d : own.disabled_flows) below.disabled_flows.push_back(std::move(d));
-        if (own.table) below.table = own.table;
+        merge_unnamed(below, std::move(own));
         return below;
     }
 
