@@ -107,8 +107,9 @@ struct Planner {
                 delete_sets.insert(s.def.name);
                 create_sets.insert(s.def.name);
                 replaced_refs.insert(s.def.name);
-                plan.changes.push_back("~ set " + s.def.name + ": declaration changed, recreated");
-            } else {
+                plan.changes.push_back("~ set " + s.def.name + ": declaration changed, recreated" +
+                                       (is_dynamic(o->def) ? " empty" : ""));
+            } else if (!is_dynamic(s.def)) {
                 element_diffs.emplace_back(&s, o);
             }
         }
@@ -194,6 +195,7 @@ struct Planner {
 
     void write_new_set(const DesiredSet& s) {
         encode::new_set(plan.batch, want.name, s.def, s.id, origin(s.span, "set " + s.def.name));
+        if (is_dynamic(s.def)) return;  // the packet path fills it
         encode::ElementWriter w(plan.batch, true, want.name, s.def, s.id, origin(s.span, "elements of set " + s.def.name));
         if (s.def.flags & NFT_SET_MAP) {
             for (const MapElem& e : s.map_elements) w.put(e);

@@ -3,6 +3,8 @@
 // differs, so that re-applying keeps state:
 //   - an unchanged set sends nothing; changed elements are added/deleted one
 //     by one (a 1M-element set is not re-sent to change one address);
+//   - the elements of a dynamic set are the kernel's (the packet path adds
+//     them): never sent, compared or deleted; only its declaration counts;
 //   - a chain whose rules differ is flushed and refilled; identical chains
 //     are not touched;
 //   - named counters and sets are never recreated unless their declaration

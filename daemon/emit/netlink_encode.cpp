@@ -137,7 +137,10 @@ void new_set(Batch& b, const std::string& table, const SetDef& def, std::uint32_
         nftnl_set_set_u32(s.get(), NFTNL_SET_DATA_LEN, def.data_len);
     }
     nftnl_set_set_u32(s.get(), NFTNL_SET_ID, id);
-    if (desc_size != 0) nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, desc_size);
+    if (const std::uint32_t size = def.size != 0 ? def.size : desc_size; size != 0) {
+        nftnl_set_set_u32(s.get(), NFTNL_SET_DESC_SIZE, size);
+    }
+    if (def.timeout_ms != 0) nftnl_set_set_u64(s.get(), NFTNL_SET_TIMEOUT, def.timeout_ms);
     if (!def.concat.empty()) {
         std::array<std::uint8_t, 16> lens{};  // libnftnl wants one byte per field
         for (std::size_t i = 0; i < def.concat.size() && i < lens.size(); ++i) {

@@ -31,7 +31,8 @@ void new_counter(Batch& b, const std::string& table, const DesiredCounter& c, st
                  std::uint64_t bytes = 0);
 void del_counter(Batch& b, const std::string& table, const std::string& name);
 
-// `desc_size`: the element count nft declares for anonymous sets (0: none).
+// `desc_size`: the element count nft declares for anonymous sets (0: none;
+// a named set declares its own `def.size`).
 void new_set(Batch& b, const std::string& table, const SetDef& def, std::uint32_t id, const MessageOrigin& origin,
              std::uint32_t desc_size = 0);
 void del_set(Batch& b, const std::string& table, const std::string& name);

@@ -58,6 +58,16 @@ void lookup(nftnl_rule* r, const std::string& set, std::uint32_t set_id, std::ui
     nftnl_rule_add_expr(r, e);
 }
 
+// [ dynset update reg_key 1 set seen_v4 ]
+void dynset_update(nftnl_rule* r, const std::string& set, std::uint32_t set_id, std::uint32_t sreg) {
+    nftnl_expr* e = make("dynset");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+    nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set.c_str());
+    nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
+    nftnl_rule_add_expr(r, e);
+}
+
 // [ bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000 ]
 void bitwise_mask(nftnl_rule* r, std::uint32_t mask, std::uint32_t len) {
     const std::uint32_t zero = 0;

@@ -28,6 +28,8 @@ void payload(nftnl_rule* r, std::uint32_t base, std::uint32_t offset, std::uint3
 // with `dreg` set, a verdict map lookup (`vmap @set`).
 void lookup(nftnl_rule* r, const std::string& set, std::uint32_t set_id, std::uint32_t sreg = kReg1,
             int dreg = -1);
+// `update @set { <key in sreg> }` (NFT_DYNSET_OP_UPDATE, the set's own timeout).
+void dynset_update(nftnl_rule* r, const std::string& set, std::uint32_t set_id, std::uint32_t sreg = kReg1);
 // `(reg & mask) ^ xor` into the same register (4-byte operands).
 void bitwise_mask(nftnl_rule* r, std::uint32_t mask, std::uint32_t len = 4);
 // `ct <key>` loaded into reg 1.

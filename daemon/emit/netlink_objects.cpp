@@ -167,12 +167,18 @@ private:
 
     // `ip saddr @set` = meta nfproto ipv4 + payload ip saddr + lookup
     Result<void> stmt(const ir::MatchAddrSet& s) {
-        const bool v4 = s.family == net::Family::ipv4;
-        const bool src = s.field == ir::MatchAddrSet::Field::saddr;
         match_nfproto(s.family);
-        const std::uint32_t offset = v4 ? (src ? 12 : 16) : (src ? 8 : 24);
-        expr::payload(r_, NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4 : 16);
+        load_address(s.family, s.field);
         expr::lookup(r_, s.set, set_id(s.set));
+        return {};
+    }
+
+    // `update @set { ip saddr }` = payload ip saddr + dynset update; nft adds
+    // `meta nfproto` only when the rule has not checked the family already.
+    Result<void> stmt(const ir::UpdateSet& s) {
+        if (nfproto_ != s.family) match_nfproto(s.family);
+        load_address(s.family, s.field);
+        expr::dynset_update(r_, s.set, set_id(s.set));
         return {};
     }
 
@@ -264,6 +270,15 @@ private:
         const std::uint8_t p = nfproto(f);
         expr::meta_load(r_, NFT_META_NFPROTO);
         expr::cmp(r_, NFT_CMP_EQ, &p, 1);
+        nfproto_ = f;
+    }
+
+    // `ip saddr` / `ip6 daddr` into reg 1.
+    void load_address(net::Family f, ir::MatchAddrSet::Field field) {
+        const bool v4 = f == net::Family::ipv4;
+        const bool src = field == ir::MatchAddrSet::Field::saddr;
+        const std::uint32_t offset = v4 ? (src ? 12 : 16) : (src ? 8 : 24);
+        expr::payload(r_, NFT_PAYLOAD_NETWORK_HEADER, offset, v4 ? 4 : 16);
     }
 
     // A single range is `cmp gte` + `cmp lte` (nft does not use a set for it).
@@ -346,6 +361,7 @@ private:
     }
 
     nftnl_rule* r_;
+    std::optional<net::Family> nfproto_;  // the family this rule has checked so far
     DesiredRule& out_;
     std::uint32_t& next_set_id_;
     const std::map<std::string, std::uint32_t>& set_ids_;
@@ -387,6 +403,22 @@ struct Builder {
         d.def.udata = addr_set_udata(s.comment);
         d.id = set_ids[s.name] = next_set_id++;
         d.addr = &s;
+        d.span = s.span;
+        return d;
+    }
+
+    // nft's `flags dynamic,timeout` is NFT_SET_EVAL | NFT_SET_TIMEOUT; the
+    // user data is an address set's (key byte order, comment).
+    DesiredSet dynamic_set(const ir::DynamicSet& s) {
+        DesiredSet d;
+        d.def.name = s.name;
+        d.def.flags = NFT_SET_EVAL | NFT_SET_TIMEOUT;
+        d.def.key_type = s.family == net::Family::ipv4 ? kTypeIpv4 : kTypeIpv6;
+        d.def.key_len = s.family == net::Family::ipv4 ? 4 : 16;
+        d.def.udata = addr_set_udata(s.comment);
+        d.def.timeout_ms = s.timeout_ms;
+        d.def.size = s.size;
+        d.id = set_ids[s.name] = next_set_id++;
         d.span = s.span;
         return d;
     }
@@ -500,6 +532,7 @@ Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& 
         out.counters.push_back(DesiredCounter{c.name, comment_udata(NFTNL_UDATA_OBJ_COMMENT, c.comment), c.span});
     }
     for (const ir::AddrSet& s : table.sets) out.sets.push_back(b.addr_set(s));
+    for (const ir::DynamicSet& s : table.dynamic_sets) out.sets.push_back(b.dynamic_set(s));
     for (const ir::ServiceMap& m : table.maps) out.sets.push_back(b.service_map(m));
     for (const ir::Chain& c : table.chains) {
         auto dc = b.chain(c);

@@ -54,6 +54,7 @@ struct DesiredChain {
 
 // A named set or map. Address sets keep a pointer to the IR's intervals so a
 // 1M-element set is never copied; elements are generated while encoding.
+// A dynamic set (is_dynamic(def)) has neither: its elements are the kernel's.
 struct DesiredSet {
     SetDef def;
     std::uint32_t id = 0;

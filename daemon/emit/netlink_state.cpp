@@ -57,6 +57,27 @@ std::string canonical_lookup(const nftnl_expr* e, const AnonResolver& resolve_an
     return s + " set=" + name;
 }
 
+std::string u64_attr(const nftnl_expr* e, std::uint16_t type, const char* name) {
+    std::uint64_t v = nftnl_expr_is_set(e, type) ? nftnl_expr_get_u64(e, type) : 0;
+    return std::string(" ") + name + "=" + std::to_string(v);
+}
+
+// The kernel always reports a dynset's timeout and flags (0 when none was
+// given); the set it updates is a named reference like a lookup's.
+std::string canonical_dynset(const nftnl_expr* e, CanonicalRule& out) {
+    std::string s = u32_attr(e, NFTNL_EXPR_DYNSET_SREG_KEY, "sreg_key");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_SREG_DATA)) s += u32_attr(e, NFTNL_EXPR_DYNSET_SREG_DATA, "sreg_data");
+    s += u32_attr(e, NFTNL_EXPR_DYNSET_OP, "op") + u64_attr(e, NFTNL_EXPR_DYNSET_TIMEOUT, "timeout") +
+         u32_attr(e, NFTNL_EXPR_DYNSET_FLAGS, "flags");
+    if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPR) || nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_EXPRESSIONS)) {
+        s += " exprs";  // never ours: keeps such a rule from comparing equal to one of ours
+    }
+    const char* set = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+    std::string name = set != nullptr ? set : "";
+    out.sets.push_back(name);
+    return s + " set=" + name;
+}
+
 std::string canonical_immediate(const nftnl_expr* e) {
     std::string s = u32_attr(e, NFTNL_EXPR_IMM_DREG, "dreg");
     if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
@@ -101,6 +122,7 @@ std::string canonical_expr(const nftnl_expr* e, const AnonResolver& resolve_anon
                u32_attr(e, NFTNL_EXPR_PAYLOAD_OFFSET, "offset") + u32_attr(e, NFTNL_EXPR_PAYLOAD_LEN, "len");
     }
     if (name == "lookup") return name + canonical_lookup(e, resolve_anon, out);
+    if (name == "dynset") return name + canonical_dynset(e, out);
     if (name == "bitwise") {
         return name + u32_attr(e, NFTNL_EXPR_BITWISE_SREG, "sreg") + u32_attr(e, NFTNL_EXPR_BITWISE_DREG, "dreg") +
                u32_attr(e, NFTNL_EXPR_BITWISE_OP, "op") + u32_attr(e, NFTNL_EXPR_BITWISE_LEN, "len") +
@@ -152,8 +174,10 @@ bool same_definition(const SetDef& a, const SetDef& b) {
     const bool verdict_map = a.data_type == NFT_DATA_VERDICT;
     return a.name == b.name && a.flags == b.flags && a.key_type == b.key_type && a.key_len == b.key_len &&
            a.data_type == b.data_type && (verdict_map || a.data_len == b.data_len) && a.concat == b.concat &&
-           a.udata == b.udata;
+           a.udata == b.udata && a.timeout_ms == b.timeout_ms && a.size == b.size;
 }
+
+bool is_dynamic(const SetDef& def) { return (def.flags & NFT_SET_EVAL) != 0; }
 
 CanonicalRule canonical_rule(const nftnl_rule* rule, const AnonResolver& resolve_anon) {
     CanonicalRule out;

@@ -57,9 +57,14 @@ struct SetDef {
     std::uint32_t data_len = 0;
     std::vector<std::uint32_t> concat;  // NFTA_SET_DESC_CONCAT field lengths
     std::vector<std::uint8_t> udata;    // nft's user data (byte order, typeof, comment)
+    std::uint64_t timeout_ms = 0;       // NFTA_SET_TIMEOUT: default element timeout (0: none)
+    std::uint32_t size = 0;             // NFTA_SET_DESC_SIZE of a named set (0: none)
 };
 // Two declarations the kernel would treat as the same set (no recreate needed).
 bool same_definition(const SetDef& a, const SetDef& b);
+// A set the packet path fills (NFT_SET_EVAL, `flags dynamic`): its elements
+// are kernel state, never sent, compared or deleted by apply.
+bool is_dynamic(const SetDef& def);
 
 // `type filter hook H priority P; policy X;`
 struct BaseDef {
@@ -100,7 +105,7 @@ struct ObservedChain {
 
 struct ObservedSet {
     SetDef def;
-    std::vector<KeyElem> elements;  // sorted; scalar-key sets
+    std::vector<KeyElem> elements;  // sorted; scalar-key sets (dynamic sets: not read)
     std::vector<MapElem> map_elements;  // sorted; concatenated-range maps
 };
 

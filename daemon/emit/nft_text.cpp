@@ -159,6 +159,11 @@ std::string stmt_text(const Log& l) {
     return l.prefix.empty() ? "log" : "log prefix " + quote(l.prefix);
 }
 
+std::string stmt_text(const UpdateSet& u) {
+    return "update @" + u.set + " { " + family_word(u.family) +
+           (u.field == MatchAddrSet::Field::saddr ? " saddr" : " daddr") + " }";
+}
+
 std::string stmt_text(const Verdict& v) {
     return verdict_text(v);
 }
@@ -167,6 +172,7 @@ std::string stmt_text(const Verdict& v) {
 std::optional<net::Family> implied_family(const Statement& stmt) {
     if (auto* a = std::get_if<MatchAddrSet>(&stmt)) return a->family;
     if (auto* i = std::get_if<MatchIcmpType>(&stmt)) return i->family;
+    if (auto* u = std::get_if<UpdateSet>(&stmt)) return u->family;
     return std::nullopt;
 }
 
@@ -213,6 +219,29 @@ std::string set_block(const AddrSet& s) {
             "\t\telements = " + (elems.size() == 1 ? "{ " + elems[0] + " }" : value_list(elems)) +
             "\n";
     }
+    return out + "\t}\n";
+}
+
+// nft's spelling of a duration: each non-zero unit from days down to
+// milliseconds, `1d12h`, `7d`, `90s` as `1m30s`.
+std::string duration_text(std::uint64_t ms) {
+    static constexpr std::pair<std::uint64_t, const char*> kUnits[] = {
+        {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+    std::string out;
+    for (auto [unit, suffix] : kUnits) {
+        if (ms / unit != 0) out += std::to_string(ms / unit) + suffix;
+        ms %= unit;
+    }
+    return out;
+}
+
+std::string dynamic_set_block(const DynamicSet& s) {
+    std::string out = "\tset " + s.name + " {\n";
+    out += s.family == net::Family::ipv4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
+    if (s.size != 0) out += "\t\tsize " + std::to_string(s.size) + "\n";
+    out += "\t\tflags dynamic,timeout\n";
+    if (s.timeout_ms != 0) out += "\t\ttimeout " + duration_text(s.timeout_ms) + "\n";
+    if (!s.comment.empty()) out += "\t\tcomment " + quote(s.comment) + "\n";
     return out + "\t}\n";
 }
 
@@ -268,6 +297,7 @@ std::vector<std::string> blocks(const Table& t) {
     std::vector<std::string> out;
     for (const auto& c : t.counters) out.push_back(counter_block(c));
     for (const auto& s : t.sets) out.push_back(set_block(s));
+    for (const auto& s : t.dynamic_sets) out.push_back(dynamic_set_block(s));
     for (const auto& m : t.maps) out.push_back(map_block(m));
     for (const auto& c : t.chains) out.push_back(chain_block(c));
     return out;

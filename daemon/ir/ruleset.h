@@ -44,6 +44,20 @@ struct AddrSet {
     SourceSpan span;
 };
 
+// `set NAME { type ipv4_addr; size N; flags dynamic,timeout; timeout T; }`:
+// a set the packet path fills (`update @NAME { ip saddr }`), never apply.
+// Its elements are kernel state, like counter values: apply neither sends,
+// compares nor deletes them, and keeps them across re-applies.
+struct DynamicSet {
+    std::string name;
+    net::Family family = net::Family::ipv4;
+    std::uint64_t timeout_ms = 0;  // an element expires this long after its last update;
+                                   // whole seconds (the kernel counts in jiffies)
+    std::uint32_t size = 0;        // at most this many elements (then updates stop adding)
+    std::string comment;
+    SourceSpan span;
+};
+
 // One element of a service map: `tcp . 3023-4023 : jump CHAIN`.
 struct ServiceMapElement {
     std::uint8_t l4proto = kProtoTcp;
@@ -85,6 +99,15 @@ struct MatchAddrSet {
     enum class Field { saddr, daddr };
     net::Family family = net::Family::ipv4;
     Field field = Field::saddr;
+    std::string set;
+};
+
+// `update @set { ip saddr }` / `update @set { ip6 daddr }`: adds the address
+// to a dynamic set, or restarts its timeout when it is there already. When
+// the set is full the kernel ends the rule here (as if a match failed).
+struct UpdateSet {
+    net::Family family = net::Family::ipv4;
+    MatchAddrSet::Field field = MatchAddrSet::Field::saddr;
     std::string set;
 };
 
@@ -138,7 +161,8 @@ struct Verdict {
 };
 
 using Statement = std::variant<MatchNfproto, MatchL4proto, MatchInterface, MatchAddrSet, MatchCtState,
-                               MatchIcmpType, MatchDport, ServiceVmap, Limit, CounterStmt, Log, Verdict>;
+                               MatchIcmpType, MatchDport, ServiceVmap, Limit, CounterStmt, Log, UpdateSet,
+                               Verdict>;
 
 struct Rule {
     std::vector<Statement> stmts;  // in order; a verdict, if any, is last
@@ -166,12 +190,13 @@ struct Chain {
 };
 
 // The whole `table inet NAME`. Object order is nft's listing order: counters,
-// sets, maps, then chains (regular chains before the base chains that jump to
-// them).
+// sets (address sets, then dynamic sets), maps, then chains (regular chains
+// before the base chains that jump to them).
 struct Table {
     std::string name = "nftpolicy";
     std::vector<Counter> counters;
     std::vector<AddrSet> sets;
+    std::vector<DynamicSet> dynamic_sets;
     std::vector<ServiceMap> maps;
     std::vector<Chain> chains;
 };

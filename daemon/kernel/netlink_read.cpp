@@ -97,6 +97,8 @@ SetDef set_def(const nftnl_set* s) {
         const void* u = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &n);
         d.udata = bytes_of(u, n);
     }
+    if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT)) d.timeout_ms = nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT);
+    if (nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE)) d.size = nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE);
     return d;
 }
 
@@ -226,6 +228,12 @@ private:
         for (SetDef& def : defs) {
             if (take_known(t, def)) continue;
             emit::ObservedSet set;
+            // A dynamic set's elements are the kernel's own state, never
+            // compared: dumping them would only cost time (up to its size).
+            if (emit::is_dynamic(def)) {
+                add_set(t, std::move(def), std::move(set));
+                continue;
+            }
             if (auto e = read_elements(def, set); !e) return e;
             add_set(t, std::move(def), std::move(set));
         }
@@ -236,7 +244,7 @@ private:
     bool take_known(ObservedTable& t, const SetDef& def) {
         if (known_ == nullptr || known_->genid != genid_ || known_->table != table_) return false;
         if (known_->scope.empty() || known_->scope != scope_) return false;
-        if (def.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP)) return false;
+        if (def.flags & (NFT_SET_ANONYMOUS | NFT_SET_MAP | NFT_SET_EVAL)) return false;
         auto it = known_->sets.find(def.name);
         if (it == known_->sets.end()) return false;
         emit::ObservedSet s;

@@ -30,8 +30,8 @@ inline ir::Verdict accept() { return ir::Verdict{ir::Verdict::Kind::accept, ""};
 inline ir::Verdict drop() { return ir::Verdict{ir::Verdict::Kind::drop, ""}; }
 inline ir::Verdict jump(std::string chain) { return ir::Verdict{ir::Verdict::Kind::jump, std::move(chain)}; }
 
-// A gateway-like table: counters, v4/v6 sets, a service map, jumps, every
-// baseline statement.
+// A gateway-like table: counters, v4/v6 sets, dynamic sets, a service map,
+// jumps, every baseline statement.
 inline ir::Table rich_table(const std::string& name = "nftpolicy") {
     ir::Table t;
     t.name = name;
@@ -41,11 +41,16 @@ inline ir::Table rich_table(const std::string& name = "nftpolicy") {
                       "admin hosts", {}});
     t.sets.push_back({"admins_v6", net::Family::ipv6, {v6("fd00::/48"), v6("fd01::1")}, "", {}});
     t.sets.push_back({"web_v4", net::Family::ipv4, {v4("192.168.1.0/24")}, "", {}});
+    t.dynamic_sets.push_back({"seen_m.g_v4", net::Family::ipv4, 7 * 86400000ull, 65536, "", {}});
+    t.dynamic_sets.push_back({"seen_m_v6", net::Family::ipv6, 36 * 3600000ull, 1024, "who", {}});
     t.maps.push_back({"input_svc",
                       {{ir::kProtoTcp, 22, 22, "svc_ssh"}, {ir::kProtoTcp, 80, 80, "svc_web"},
                        {ir::kProtoUdp, 3000, 3100, "svc_web"}},
                       {}});
     ir::Chain ssh{"svc_ssh", std::nullopt, {}, {}};
+    ssh.rules.push_back(rule({ir::MatchAddrSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "admins_v4"},
+                              ir::UpdateSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "seen_m.g_v4"}},
+                             "flow:ssh"));
     ssh.rules.push_back(rule({ir::MatchAddrSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "admins_v4"},
                               ir::CounterStmt{"flow_ssh"}, accept()},
                              "flow:ssh"));
@@ -73,6 +78,8 @@ inline ir::Table rich_table(const std::string& name = "nftpolicy") {
     ir::Chain output{"output", ir::BaseChain{ir::Hook::output, 0, ir::ChainPolicy::accept}, {}, {}};
     output.rules.push_back(rule({ir::MatchInterface{ir::MatchInterface::Dir::out, true, {"eth1"}},
                                  ir::MatchNfproto{net::Family::ipv6}, drop()}));
+    output.rules.push_back(rule({ir::MatchNfproto{net::Family::ipv6},
+                                 ir::UpdateSet{net::Family::ipv6, ir::MatchAddrSet::Field::daddr, "seen_m_v6"}}));
     t.chains = {ssh, web, input, output};
     return t;
 }

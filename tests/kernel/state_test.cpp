@@ -63,6 +63,25 @@ void load_foreign() {
     REQUIRE(sh(std::string("nft -f - <<'EOF'\n") + kForeign + "EOF\n").status == 0);
 }
 
+// Packets a named counter of our table has counted.
+std::uint64_t counter_packets(kernel::NetlinkKernel& k, const std::string& name) {
+    auto view = k.read("nftpolicy");
+    REQUIRE(view);
+    REQUIRE(view->table);
+    for (const auto& c : view->table->counters) {
+        if (c.name == name) return c.packets;
+    }
+    FAIL("no counter " << name);
+    return 0;
+}
+
+// Whether a set of our table holds an IPv4 address.
+bool set_has(kernel::NetlinkKernel& k, const std::string& set, const char* addr) {
+    auto found = k.has_element("nftpolicy", set, net::address_bytes(net::Family::ipv4, v4(addr).lo));
+    REQUIRE(found);
+    return *found;
+}
+
 }  // namespace
 
 TEST_CASE("foreign tables are byte-identical across apply, re-apply and a failed apply", "[kernel]") {
@@ -186,16 +205,7 @@ TEST_CASE("counters survive a re-apply that changes an unrelated flow", "[kernel
     // Three UDP datagrams to ourselves traverse the input hook.
     REQUIRE(sh("bash -c 'for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/9; done'").status == 0);
 
-    auto packets = [&k](const std::string& name) -> std::uint64_t {
-        auto view = k->read("nftpolicy");
-        REQUIRE(view);
-        REQUIRE(view->table);
-        for (const auto& c : view->table->counters) {
-            if (c.name == name) return c.packets;
-        }
-        FAIL("no counter " << name);
-        return 0;
-    };
+    auto packets = [&k](const std::string& name) { return counter_packets(*k, name); };
     const std::uint64_t counted = packets("flow_ping");
     REQUIRE(counted >= 3);
 
@@ -206,6 +216,81 @@ TEST_CASE("counters survive a re-apply that changes an unrelated flow", "[kernel
     REQUIRE(r);
     CHECK(r->committed);
     CHECK(packets("flow_ping") == counted);
+}
+
+namespace {
+
+// A legacy flow on udp/9 that records its sources in a dynamic set before
+// its accept rule (as lowering does), and an unrelated flow.
+ir::Table table_with_seen_set() {
+    ir::Table t;
+    t.counters.push_back({"flow_legacy", "agents on the old port", {}});
+    t.counters.push_back({"flow_other", "", {}});
+    t.sets.push_back({"others", net::Family::ipv4, {v4("192.0.2.0/24")}, "", {}});
+    t.dynamic_sets.push_back({"seen_m.g_v4", net::Family::ipv4, 7 * 86400000ull, 65536, "", {}});
+    ir::Chain input{"input", ir::BaseChain{ir::Hook::input, 0, ir::ChainPolicy::accept}, {}, {}};
+    const ir::MatchDport legacy_port{ir::kProtoUdp, {{9, 9}}};
+    input.rules.push_back(rule({legacy_port, ir::MatchNfproto{net::Family::ipv4},
+                                ir::UpdateSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "seen_m.g_v4"}},
+                               "flow:legacy"));
+    input.rules.push_back(rule({legacy_port, ir::CounterStmt{"flow_legacy"}, accept()}, "flow:legacy"));
+    input.rules.push_back(rule({ir::MatchAddrSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "others"},
+                                ir::CounterStmt{"flow_other"}, accept()}));
+    t.chains.push_back(input);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("counters and a dynamic set's elements survive a re-apply that changes an unrelated flow", "[kernel]") {
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
+    REQUIRE(sh("ip link set lo up").status == 0);
+    ir::Table t = table_with_seen_set();
+    REQUIRE(kernel::apply(*k, t));
+    // Real packets record their source; an admin (or a test) can add one too.
+    REQUIRE(sh("bash -c 'for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/9; done'").status == 0);
+    REQUIRE(sh("nft add element inet nftpolicy seen_m.g_v4 '{ 10.10.0.5 timeout 1h }'").status == 0);
+    auto seen = [] { return sh("nft list set inet nftpolicy seen_m.g_v4").out; };
+    auto packets = [&k](const std::string& name) { return counter_packets(*k, name); };
+    INFO(seen());
+    REQUIRE(seen().find("127.0.0.1 expires") != std::string::npos);
+    REQUIRE(seen().find("10.10.0.5 timeout 1h expires") != std::string::npos);
+    const std::uint64_t counted = packets("flow_legacy");
+    REQUIRE(counted >= 3);
+
+    // The same policy again: nothing to send, whatever the set holds.
+    auto same = kernel::apply(*k, t);
+    REQUIRE(same);
+    CHECK(same->changes.empty());
+    CHECK(same->messages == 0);
+
+    // Change the other flow: its addresses and its rule. The chain holding
+    // the update rule is rebuilt; the set it updates is kept as it is.
+    t.sets[0].elements = {v4("198.51.100.0/24")};
+    t.chains[0].rules[2].comment = "flow:other";
+    auto r = kernel::apply(*k, t);
+    REQUIRE(r);
+    CHECK(r->committed);
+    CHECK(r->changes == std::vector<std::string>{"~ chain input: rules 3 -> 3", "~ set others: +2 -2 elements"});
+    CHECK(packets("flow_legacy") == counted);
+    CHECK(seen().find("127.0.0.1 expires") != std::string::npos);
+    CHECK(seen().find("10.10.0.5 timeout 1h expires") != std::string::npos);
+    auto has = [&k](const char* addr) { return set_has(*k, "seen_m.g_v4", addr); };
+    CHECK(has("10.10.0.5"));
+    CHECK(has("127.0.0.1"));
+    CHECK_FALSE(has("10.10.0.6"));
+
+    // A new declaration (another timeout) cannot keep them: the set is recreated empty.
+    t.dynamic_sets[0].timeout_ms = 86400000;
+    auto recreated = kernel::apply(*k, t);
+    REQUIRE(recreated);
+    CHECK(recreated->changes ==
+          std::vector<std::string>{"~ set seen_m.g_v4: declaration changed, recreated empty", "~ chain input: rules 3 -> 3"});
+    CHECK(seen().find("timeout 1d") != std::string::npos);
+    CHECK_FALSE(has("10.10.0.5"));
+    CHECK(packets("flow_legacy") == counted);
+    flush_scratch_ruleset();
 }
 
 namespace {
@@ -237,13 +322,7 @@ TEST_CASE("a one-million-element set commits in one batch", "[kernel][large]") {
     CHECK(r->messages > 500);  // 2M elements split into 64 KiB messages, every one acknowledged
     // Without a (slow, quadratic in the kernel) full dump: probe the first
     // and last addresses and their neighbours.
-    auto has = [&k](const char* addr) {
-        auto e = net::parse_address(addr);
-        REQUIRE(e);
-        auto found = k->has_element("nftpolicy", "big", net::address_bytes(net::Family::ipv4, e->range.lo));
-        REQUIRE(found);
-        return *found;
-    };
+    auto has = [&k](const char* addr) { return set_has(*k, "big", addr); };
     CHECK(has("10.0.0.0"));
     CHECK_FALSE(has("10.0.0.1"));
     CHECK(has("10.15.66.126"));  // 10.0.0.0 + 2 * 999999
@@ -281,11 +360,7 @@ TEST_CASE("changing one address of a large set sends one small message", "[kerne
     CHECK(small->messages == 1);  // one DELSETELEM carrying a start and an end element
     REQUIRE(small->changes.size() == 1);
     CHECK(small->changes[0] == "~ set big: +0 -2 elements");
-    auto has = [&k](const char* addr) {
-        auto found = k->has_element("nftpolicy", "big", net::address_bytes(net::Family::ipv4, v4(addr).lo));
-        REQUIRE(found);
-        return *found;
-    };
+    auto has = [&k](const char* addr) { return set_has(*k, "big", addr); };
     CHECK_FALSE(has("10.0.195.80"));  // 10.0.0.0 + 2 * 25000
     CHECK(has("10.0.195.82"));
 }

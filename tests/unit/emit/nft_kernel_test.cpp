@@ -87,7 +87,18 @@ void add_extra_statements(Table& t) {
                       addrs({"192.168.0.0/24", "192.168.2.0-192.168.2.100"}).v4,
                       "",
                       {}});
+    t.dynamic_sets.push_back({"seen_m.g_v4", net::Family::ipv4, 7 * 86400000ull, 65536, "", {}});
+    t.dynamic_sets.push_back({"seen_m_v6", net::Family::ipv6, 36 * 3600000ull + 90000, 1024, "who", {}});
     Chain other{"zz_other", std::nullopt, {}, {}};
+    other.rules.push_back({{MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "s4"},
+                            UpdateSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "seen_m.g_v4"}},
+                           "flow:x",
+                           {}});
+    other.rules.push_back({{MatchInterface{MatchInterface::Dir::in, true, {"eth0"}},
+                            MatchNfproto{net::Family::ipv6},
+                            UpdateSet{net::Family::ipv6, MatchAddrSet::Field::daddr, "seen_m_v6"}},
+                           "",
+                           {}});
     other.rules.push_back({{MatchL4proto{{kProtoIcmp, kProtoIcmpv6}}, CounterStmt{},
                             Verdict{Verdict::Kind::return_, {}}},
                            "",

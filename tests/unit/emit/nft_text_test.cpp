@@ -143,3 +143,40 @@ TEST_CASE("every statement kind in nft's spelling") {
           "\t}\n"
           "}\n");
 }
+
+TEST_CASE("dynamic sets and update statements print as nft lists them") {
+    Table t;
+    t.name = "t";
+    t.sets = {{"g_a_v4", net::Family::ipv4, {iv("10.0.0.0/8")}, "", {}}};
+    t.dynamic_sets = {{"seen_m.g_v4", net::Family::ipv4, 7 * 86400000ull, 65536, "", {}},
+                      {"seen_m_v6", net::Family::ipv6, 36 * 3600000ull + 90000, 1024, "who", {}}};
+    t.maps = {{"in_svc", {{kProtoTcp, 17000, 17000, "c"}}, {}}};
+    Chain c{"c", std::nullopt, {}, {}};
+    c.rules = {
+        rule({MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "g_a_v4"},
+              UpdateSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "seen_m.g_v4"}},
+             "flow:old"),
+        // the update implies the family, so nft leaves the family match out
+        rule({MatchNfproto{net::Family::ipv6},
+              UpdateSet{net::Family::ipv6, MatchAddrSet::Field::daddr, "seen_m_v6"}}),
+    };
+    t.chains.push_back(c);
+    CHECK(body(t) ==
+          "table inet t {\n"
+          "\tset g_a_v4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 10.0.0.0/8 }\n\t}\n"
+          "\n"
+          "\tset seen_m.g_v4 {\n\t\ttype ipv4_addr\n\t\tsize 65536\n\t\tflags dynamic,timeout\n"
+          "\t\ttimeout 7d\n\t}\n"
+          "\n"
+          "\tset seen_m_v6 {\n\t\ttype ipv6_addr\n\t\tsize 1024\n\t\tflags dynamic,timeout\n"
+          "\t\ttimeout 1d12h1m30s\n\t\tcomment \"who\"\n\t}\n"
+          "\n"
+          "\tmap in_svc {\n\t\ttype inet_proto . inet_service : verdict\n\t\tflags interval\n"
+          "\t\telements = { tcp . 17000 : jump c }\n\t}\n"
+          "\n"
+          "\tchain c {\n"
+          "\t\tip saddr @g_a_v4 update @seen_m.g_v4 { ip saddr } comment \"flow:old\"\n"
+          "\t\tupdate @seen_m_v6 { ip6 daddr }\n"
+          "\t}\n"
+          "}\n");
+}

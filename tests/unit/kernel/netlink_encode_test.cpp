@@ -2,10 +2,13 @@
 // canonical rule forms, and what the diff puts in a batch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -68,6 +71,19 @@ emit::ObservedTable observed_from(const emit::DesiredTable& d) {
         o.chains.push_back(oc);
     }
     return o;
+}
+
+// Builds the message the kernel would receive for a rule and parses it back,
+// as a dump would, into its canonical form.
+emit::CanonicalRule canonical_after_trip(const emit::DesiredRule& r) {
+    std::vector<char> buf(65536);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_INET, 0, 1);
+    nftnl_rule_nlmsg_build_payload(nlh, r.rule.get());
+    nftnl_rule* parsed = nftnl_rule_alloc();
+    REQUIRE(nftnl_rule_nlmsg_parse(nlh, parsed) == 0);
+    auto c = emit::canonical_rule(parsed, [](std::string_view, std::uint32_t) { return std::nullopt; });
+    nftnl_rule_free(parsed);
+    return c;
 }
 
 }  // namespace
@@ -147,15 +163,7 @@ TEST_CASE("a rule's canonical form survives a trip through a netlink message") {
     auto d = emit::build_objects(t);
     REQUIRE(d);
     const emit::DesiredRule& r = d->chains[0].rules[0];
-    // Build the message the kernel would receive and parse it back, as a dump
-    // would: the canonical text must not change.
-    std::vector<char> buf(65536);
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_NEWRULE, NFPROTO_INET, 0, 1);
-    nftnl_rule_nlmsg_build_payload(nlh, r.rule.get());
-    nftnl_rule* parsed = nftnl_rule_alloc();
-    REQUIRE(nftnl_rule_nlmsg_parse(nlh, parsed) == 0);
-    auto c = emit::canonical_rule(parsed, [](std::string_view, std::uint32_t) { return std::nullopt; });
-    nftnl_rule_free(parsed);
+    auto c = canonical_after_trip(r);
     CHECK(c.text == r.canonical.text);
     CHECK(c.sets == std::vector<std::string>{"hosts"});
     CHECK(c.objects == std::vector<std::string>{"flow_a"});
@@ -229,4 +237,107 @@ TEST_CASE("an interface that does not exist is an error for iif") {
     auto d = emit::build_objects(t, opts);
     REQUIRE_FALSE(d);
     CHECK(d.error().message.find("interface 'nosuch0' does not exist") != std::string::npos);
+}
+
+namespace {
+
+// small_table() plus a dynamic set that its first rule records sources in.
+ir::Table table_with_dynamic_set() {
+    ir::Table t = small_table();
+    t.dynamic_sets.push_back({"seen_v4", net::Family::ipv4, 7 * 86400000ull, 65536, "", {}});
+    auto& stmts = t.chains[0].rules[0].stmts;
+    stmts.insert(stmts.begin() + 1, ir::UpdateSet{net::Family::ipv4, ir::MatchAddrSet::Field::saddr, "seen_v4"});
+    return t;
+}
+
+const emit::BatchMessage* first_of_type(const emit::Batch& b, int type, std::size_t skip = 0) {
+    for (const auto& m : b.messages()) {
+        if ((m.header->nlmsg_type & 0xff) == type && skip-- == 0) return &m;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("a dynamic set is declared like nft's `flags dynamic,timeout` and sent without elements") {
+    const ir::Table t = table_with_dynamic_set();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    emit::Plan p = emit::plan_commit(*d, nullptr, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWOBJ,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWSET,
+                                                     NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM,
+                                                     NFT_MSG_NEWRULE});
+    const emit::BatchMessage* m = first_of_type(p.batch, NFT_MSG_NEWSET, 1);
+    REQUIRE(m != nullptr);
+    nftnl_set* s = nftnl_set_alloc();
+    REQUIRE(nftnl_set_nlmsg_parse(m->header, s) == 0);
+    CHECK(std::string(nftnl_set_get_str(s, NFTNL_SET_NAME)) == "seen_v4");
+    CHECK(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) == (NFT_SET_TIMEOUT | NFT_SET_EVAL));
+    CHECK(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) == 604800000ull);
+    CHECK(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) == 65536);
+    CHECK(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == 4);
+    nftnl_set_free(s);
+    // [ payload load 4b @ network header + 12 => reg 1 ] [ dynset update reg_key 1 set seen_v4 ],
+    // with no second `meta nfproto` check: the lookup before it made one.
+    const std::string& text = d->chains[0].rules[0].canonical.text;
+    CHECK(text.find("dynset sreg_key=1 op=1 timeout=0 flags=0 set=seen_v4\n") != std::string::npos);
+    CHECK(text.find("meta key=15") == text.rfind("meta key=15"));  // NFT_META_NFPROTO once
+    CHECK(std::count(text.begin(), text.end(), '\n') == 9);  // meta cmp payload lookup payload dynset objref imm udata
+}
+
+TEST_CASE("a dynset's canonical form survives a netlink trip and names the set it updates") {
+    const ir::Table t = table_with_dynamic_set();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    const emit::DesiredRule& r = d->chains[0].rules[0];
+    auto c = canonical_after_trip(r);
+    CHECK(c.text == r.canonical.text);
+    CHECK(c.sets == std::vector<std::string>{"hosts", "seen_v4"});
+}
+
+TEST_CASE("elements the kernel added to a dynamic set are neither compared nor sent") {
+    const ir::Table t = table_with_dynamic_set();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    emit::ObservedTable o = observed_from(*d);
+    for (auto& s : o.sets) {
+        if (s.def.name == "seen_v4") s.elements = {KeyElem{0x0a0a0005, false}, KeyElem{0x0a0a0006, false}};
+    }
+    emit::Plan p = emit::plan_commit(*d, &o, 5);
+    CHECK(p.empty());
+    CHECK(p.changes.empty());
+}
+
+TEST_CASE("a dynamic set whose declaration changed is recreated, after the rules using it are flushed") {
+    ir::Table t = table_with_dynamic_set();
+    auto before = emit::build_objects(t);
+    REQUIRE(before);
+    const emit::ObservedTable o = observed_from(*before);
+    for (std::uint32_t size : {65536u, 1024u}) {
+        t.dynamic_sets[0].size = size;
+        t.dynamic_sets[0].timeout_ms = size == 65536 ? 86400000ull : 7 * 86400000ull;  // one of the two changes
+        auto after = emit::build_objects(t);
+        REQUIRE(after);
+        emit::Plan p = emit::plan_commit(*after, &o, 5);
+        CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_NEWSET,
+                                                         NFT_MSG_NEWRULE, NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM,
+                                                         NFT_MSG_NEWRULE});
+        CHECK(p.changes == std::vector<std::string>{"~ set seen_v4: declaration changed, recreated empty",
+                                                    "~ chain input: rules 2 -> 2"});
+    }
+}
+
+TEST_CASE("a dynamic set no longer wanted is deleted after its rules") {
+    ir::Table t = table_with_dynamic_set();
+    auto before = emit::build_objects(t);
+    REQUIRE(before);
+    const emit::ObservedTable o = observed_from(*before);
+    const ir::Table without = small_table();
+    auto after = emit::build_objects(without);
+    REQUIRE(after);
+    emit::Plan p = emit::plan_commit(*after, &o, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_NEWRULE,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE});
+    CHECK(p.changes == std::vector<std::string>{"- set seen_v4", "~ chain input: rules 2 -> 2"});
 }
