@@ -44,20 +44,39 @@ bool same_hook(const BaseDef& a, const BaseDef& b) {
 
 MessageOrigin origin(const SourceSpan& span, std::string what) { return MessageOrigin{span, std::move(what), {}}; }
 
-// Walks desired elements (ascending, from a callback source) against the
-// observed sorted list, reporting those only on one side.
-template <typename Elem, typename Source, typename OnlyWant, typename OnlyHave>
-void merge_walk(Source&& for_each_desired, const std::vector<Elem>& have, OnlyWant&& only_want, OnlyHave&& only_have) {
-    std::size_t i = 0;
-    for_each_desired([&](const Elem& d) {
-        while (i < have.size() && have[i] < d) only_have(have[i++]);
-        if (i < have.size() && have[i] == d) {
-            ++i;
+// Hands out the elements of a sorted vector one at a time, like
+// IntervalElements does for an interval list.
+template <typename Elem>
+class VectorElements {
+public:
+    explicit VectorElements(const std::vector<Elem>& elems) : elems_(elems) {}
+    const Elem* next() { return i_ < elems_.size() ? &elems_[i_++] : nullptr; }
+
+private:
+    const std::vector<Elem>& elems_;
+    std::size_t i_ = 0;
+};
+
+// Walks the desired elements against the observed ones (both ascending,
+// from cursors), reporting those only on one side.
+template <typename Want, typename Have, typename OnlyWant, typename OnlyHave>
+void merge_walk(Want want, Have have, OnlyWant&& only_want, OnlyHave&& only_have) {
+    auto w = want.next();
+    auto h = have.next();
+    while (w != nullptr && h != nullptr) {
+        if (*h < *w) {
+            only_have(*h);
+            h = have.next();
+        } else if (*w < *h) {
+            only_want(*w);
+            w = want.next();
         } else {
-            only_want(d);
+            w = want.next();
+            h = have.next();
         }
-    });
-    while (i < have.size()) only_have(have[i++]);
+    }
+    for (; w != nullptr; w = want.next()) only_want(*w);
+    for (; h != nullptr; h = have.next()) only_have(*h);
 }
 
 struct Planner {
@@ -182,13 +201,18 @@ struct Planner {
     std::size_t write_element_diff(const DesiredSet& s, const ObservedSet& o, bool add) {
         encode::ElementWriter w(plan.batch, add, want.name, s.def, 0, origin(s.span, "elements of set " + s.def.name));
         if (s.def.flags & NFT_SET_MAP) {
-            auto source = [&s](const auto& fn) { std::for_each(s.map_elements.begin(), s.map_elements.end(), fn); };
-            merge_walk<MapElem>(source, o.map_elements, [&](const MapElem& e) { if (add) w.put(e); },
-                                [&](const MapElem& e) { if (!add) w.put(e); });
+            merge_walk(VectorElements<MapElem>(s.map_elements), VectorElements<MapElem>(o.map_elements),
+                       [&](const MapElem& e) { if (add) w.put(e); }, [&](const MapElem& e) { if (!add) w.put(e); });
+            return w.count();
+        }
+        static const std::vector<net::Interval> none;
+        IntervalElements want_elems(s.addr ? s.addr->elements.vec() : none, s.addr ? s.addr->family : net::Family::ipv4);
+        auto only_want = [&](const KeyElem& e) { if (add) w.put(e); };
+        auto only_have = [&](const KeyElem& e) { if (!add) w.put(e); };
+        if (o.known) {
+            merge_walk(want_elems, IntervalElements(o.known->intervals, o.known->family), only_want, only_have);
         } else {
-            auto source = [&](const auto& fn) { for_each_desired(s, fn); };
-            merge_walk<KeyElem>(source, o.elements, [&](const KeyElem& e) { if (add) w.put(e); },
-                                [&](const KeyElem& e) { if (!add) w.put(e); });
+            merge_walk(want_elems, VectorElements<KeyElem>(o.elements), only_want, only_have);
         }
         return w.count();
     }

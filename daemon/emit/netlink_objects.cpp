@@ -497,30 +497,8 @@ void RuleDeleter::operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
 
 void for_each_interval_element(const std::vector<net::Interval>& intervals, net::Family family,
                                const std::function<void(const KeyElem&)>& fn) {
-    // Streams the elements without copying the intervals; adjacent intervals
-    // are merged on the way (the kernel cannot hold [a,b] and [b+1,c]).
-    const U128 top = net::max_value(family);
-    bool have = false;
-    bool first = true;
-    U128 lo = 0;
-    U128 hi = 0;
-    auto flush = [&] {
-        if (first && lo != 0) fn(KeyElem{0, true});
-        first = false;
-        fn(KeyElem{lo, false});
-        if (hi != top) fn(KeyElem{hi + 1, true});
-    };
-    for (const net::Interval& iv : intervals) {
-        if (have && hi != top && hi + 1 == iv.lo) {
-            hi = iv.hi;
-            continue;
-        }
-        if (have) flush();
-        lo = iv.lo;
-        hi = iv.hi;
-        have = true;
-    }
-    if (have) flush();
+    IntervalElements elements(intervals, family);
+    while (const KeyElem* e = elements.next()) fn(*e);
 }
 
 Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options) {

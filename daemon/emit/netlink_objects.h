@@ -89,9 +89,7 @@ struct ObjectOptions {
 Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options = {});
 
 // The elements of an address set as the kernel stores an interval set, in
-// ascending key order: nft's leading end marker at 0 when the first interval
-// does not start at 0, then each interval's start and (unless it reaches the
-// top of the address space) the end element at hi+1.
+// ascending key order (see IntervalElements).
 void for_each_interval_element(const std::vector<net::Interval>& intervals, net::Family family,
                                const std::function<void(const KeyElem&)>& fn);
 

@@ -163,6 +163,29 @@ bool operator<(const KeyElem& a, const KeyElem& b) {
     return a.end && !b.end;
 }
 
+IntervalElements::IntervalElements(const std::vector<net::Interval>& intervals, net::Family family)
+    : intervals_(&intervals), top_(net::max_value(family)) {}
+
+const KeyElem* IntervalElements::next() {
+    if (buf_pos_ == buf_len_) refill();
+    return buf_pos_ < buf_len_ ? &buf_[buf_pos_++] : nullptr;
+}
+
+void IntervalElements::refill() {
+    buf_len_ = buf_pos_ = 0;
+    const std::vector<net::Interval>& ivs = *intervals_;
+    if (next_interval_ >= ivs.size()) return;
+    const U128 lo = ivs[next_interval_].lo;
+    U128 hi = ivs[next_interval_++].hi;
+    while (next_interval_ < ivs.size() && hi != top_ && hi + 1 == ivs[next_interval_].lo) {
+        hi = ivs[next_interval_++].hi;
+    }
+    if (first_ && lo != 0) buf_[buf_len_++] = KeyElem{0, true};
+    first_ = false;
+    buf_[buf_len_++] = KeyElem{lo, false};
+    if (hi != top_) buf_[buf_len_++] = KeyElem{hi + 1, true};
+}
+
 bool operator<(const MapElem& a, const MapElem& b) {
     if (a.key != b.key) return a.key < b.key;
     return a.key_end < b.key_end;

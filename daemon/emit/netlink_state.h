@@ -34,6 +34,38 @@ struct KeyElem {
 // Ascending key; at equal keys an end element sorts before a start element.
 bool operator<(const KeyElem& a, const KeyElem& b);
 
+// The elements of an interval set, one at a time, as the kernel stores them
+// in ascending key order: nft's leading end marker at 0 when the first
+// interval does not start at 0, then each interval's start and (unless it
+// reaches the top of the address space) the end element at hi+1. Adjacent
+// intervals are merged on the way (the kernel cannot hold [a,b] and [b+1,c]).
+// Reads the intervals in place: nothing is copied or materialized.
+class IntervalElements {
+public:
+    IntervalElements(const std::vector<net::Interval>& intervals, net::Family family);
+    // The next element, or nullptr after the last; valid until the next call.
+    const KeyElem* next();
+
+private:
+    void refill();
+    const std::vector<net::Interval>* intervals_;
+    U128 top_;
+    std::size_t next_interval_ = 0;
+    bool first_ = true;
+    KeyElem buf_[3];
+    std::size_t buf_len_ = 0;
+    std::size_t buf_pos_ = 0;
+};
+
+// An address set's content as normalized intervals: our own record of what
+// we committed (kernel/element_cache.h). Its kernel elements follow from it
+// through IntervalElements, so a million-element set costs 8 or 32 bytes an
+// interval (shared with the IR) instead of two 32-byte KeyElems.
+struct IntervalContent {
+    net::Family family = net::Family::ipv4;
+    net::IntervalList intervals;
+};
+
 // One element of a concatenated-range verdict map: key and key_end are the
 // 8-byte concatenation (proto padded to 4 bytes, port padded to 4 bytes) as a
 // big-endian number; the verdict is NFT_JUMP/NFT_GOTO with a chain, or a plain
@@ -105,7 +137,8 @@ struct ObservedChain {
 
 struct ObservedSet {
     SetDef def;
-    std::vector<KeyElem> elements;  // sorted; scalar-key sets (dynamic sets: not read)
+    std::vector<KeyElem> elements;  // sorted; scalar-key sets read from the kernel (dynamic sets: not read)
+    std::optional<IntervalContent> known;  // instead of `elements`: from our element cache
     std::vector<MapElem> map_elements;  // sorted; concatenated-range maps
 };
 

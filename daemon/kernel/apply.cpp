@@ -38,10 +38,7 @@ KnownElements known_elements(const emit::DesiredTable& desired, const std::strin
     KnownElements known{desired.name, scope, genid, {}};
     for (const emit::DesiredSet& s : desired.sets) {
         if (s.addr == nullptr || s.addr->elements.size() <= threshold) continue;
-        std::vector<emit::KeyElem>& elems = known.sets[s.def.name];
-        elems.reserve(2 * s.addr->elements.size() + 1);
-        emit::for_each_interval_element(s.addr->elements, s.addr->family,
-                                        [&elems](const emit::KeyElem& e) { elems.push_back(e); });
+        known.sets[s.def.name] = emit::IntervalContent{s.addr->family, s.addr->elements};  // shared, not copied
     }
     return known;
 }
@@ -97,7 +94,6 @@ Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const A
         auto held_at = attempt_once(kernel, *desired, attempt == 1 ? options.known : nullptr, options.dry_run, report);
         if (!held_at) return tl::unexpected(held_at.error());
         if (!*held_at) continue;  // someone else committed in between: read again, recompute
-        // Built after the batch is gone, to keep the peak memory of a 1M apply low.
         if (**held_at != 0 && !report.scope.empty()) {
             report.known_after = known_elements(*desired, report.scope, **held_at, options.known_threshold);
         }

@@ -1,7 +1,9 @@
 // KnownElements on disk; see element_cache.h. Format: a text header line
-// "nftpolicy-elements 2 <table> <scope> <genid> <sets>", then per set a line
-// "<name> <count>" followed by count records of 17 bytes (16 key bytes,
-// big-endian, and an end flag).
+// "nftpolicy-elements 3 <table> <scope> <genid> <sets>", then per set a line
+// "<name> <4|6> <count>" followed by count intervals, each its first and last
+// address as big-endian numbers of the family's width (8 bytes an IPv4
+// interval, 32 an IPv6 one). Written and read in fixed-size chunks, so that
+// neither side holds a second copy of a million-interval set.
 #include "kernel/element_cache.h"
 
 #include <cerrno>
@@ -14,25 +16,41 @@ namespace nftpolicy::kernel {
 
 namespace {
 
-constexpr std::size_t kRecord = 17;
+constexpr std::size_t kChunk = 64 * 1024;
 
-void put_elements(std::ofstream& out, const std::vector<emit::KeyElem>& elems) {
-    std::vector<char> buf(kRecord * elems.size());
-    for (std::size_t i = 0; i < elems.size(); ++i) {
-        emit::key_to_bytes(elems[i].key, 16, reinterpret_cast<std::uint8_t*>(&buf[i * kRecord]));
-        buf[i * kRecord + 16] = elems[i].end ? 1 : 0;
+std::size_t width(net::Family family) { return family == net::Family::ipv4 ? 4 : 16; }
+
+void put_intervals(std::ofstream& out, const emit::IntervalContent& content) {
+    const std::size_t w = width(content.family);
+    std::vector<std::uint8_t> buf(kChunk);
+    std::size_t used = 0;
+    for (const net::Interval& iv : content.intervals) {
+        if (used + 2 * w > buf.size()) {
+            out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(used));
+            used = 0;
+        }
+        emit::key_to_bytes(iv.lo, w, &buf[used]);
+        emit::key_to_bytes(iv.hi, w, &buf[used + w]);
+        used += 2 * w;
     }
-    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(used));
 }
 
-bool get_elements(std::ifstream& in, std::size_t count, std::vector<emit::KeyElem>& elems) {
-    std::vector<char> buf(kRecord * count);
-    if (!in.read(buf.data(), static_cast<std::streamsize>(buf.size()))) return false;
-    elems.resize(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        elems[i].key = emit::key_from_bytes(&buf[i * kRecord], 16);
-        elems[i].end = buf[i * kRecord + 16] != 0;
+bool get_intervals(std::ifstream& in, std::size_t count, emit::IntervalContent& content) {
+    const std::size_t w = width(content.family);
+    const std::size_t per_chunk = kChunk / (2 * w);
+    std::vector<char> buf(per_chunk * 2 * w);
+    std::vector<net::Interval> ivs;
+    ivs.reserve(count);
+    while (ivs.size() < count) {
+        const std::size_t n = std::min(per_chunk, count - ivs.size());
+        if (!in.read(buf.data(), static_cast<std::streamsize>(n * 2 * w))) return false;
+        for (std::size_t i = 0; i < n; ++i) {
+            ivs.push_back(net::Interval{emit::key_from_bytes(&buf[i * 2 * w], w),
+                                        emit::key_from_bytes(&buf[i * 2 * w + w], w)});
+        }
     }
+    content.intervals = std::move(ivs);
     return true;
 }
 
@@ -44,11 +62,12 @@ Result<void> write_known(const std::string& path, const KnownElements& known) {
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << "nftpolicy-elements 2 " << known.table << ' ' << known.scope << ' ' << known.genid << ' '
+        out << "nftpolicy-elements 3 " << known.table << ' ' << known.scope << ' ' << known.genid << ' '
             << known.sets.size() << '\n';
-        for (const auto& [name, elems] : known.sets) {
-            out << name << ' ' << elems.size() << '\n';
-            put_elements(out, elems);
+        for (const auto& [name, content] : known.sets) {
+            out << name << ' ' << (content.family == net::Family::ipv4 ? 4 : 6) << ' ' << content.intervals.size()
+                << '\n';
+            put_intervals(out, content);
         }
         if (!out.flush()) return fail(ErrorKind::io, "cannot write " + tmp);
     }
@@ -65,14 +84,17 @@ std::optional<KnownElements> read_known(const std::string& path) {
     std::size_t sets = 0;
     KnownElements known;
     if (!(in >> magic >> version >> known.table >> known.scope >> known.genid >> sets) ||
-        magic != "nftpolicy-elements" || version != 2) {
+        magic != "nftpolicy-elements" || version != 3) {
         return std::nullopt;
     }
     for (std::size_t i = 0; i < sets; ++i) {
         std::string name;
+        int family = 0;
         std::size_t count = 0;
-        if (!(in >> name >> count) || in.get() != '\n') return std::nullopt;
-        if (!get_elements(in, count, known.sets[name])) return std::nullopt;
+        if (!(in >> name >> family >> count) || in.get() != '\n' || (family != 4 && family != 6)) return std::nullopt;
+        emit::IntervalContent& content = known.sets[name];
+        content.family = family == 4 ? net::Family::ipv4 : net::Family::ipv6;
+        if (!get_intervals(in, count, content)) return std::nullopt;
     }
     return known;
 }

@@ -249,7 +249,7 @@ private:
         if (it == known_->sets.end()) return false;
         emit::ObservedSet s;
         s.def = def;
-        s.elements = std::move(it->second);
+        s.known = std::move(it->second);
         known_->sets.erase(it);
         t.sets.push_back(std::move(s));
         return true;

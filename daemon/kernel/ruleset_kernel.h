@@ -32,7 +32,7 @@ struct KnownElements {
     std::string table;
     std::string scope;  // which kernel ruleset: boot id and network namespace cookie
     std::uint32_t genid = 0;
-    std::map<std::string, std::vector<emit::KeyElem>> sets;  // sorted, as the kernel holds them
+    std::map<std::string, emit::IntervalContent> sets;  // by set name; shared with the IR
 };
 
 // The kernel's complaint about one message of a batch.

@@ -58,15 +58,24 @@ TEST_CASE("the apply record round-trips through its file") {
 TEST_CASE("known elements round-trip through their file; garbage is ignored") {
     const std::string dir = scratch_dir();
     kernel::KnownElements k{"nftpolicy", "boot:1", 7, {}};
-    k.sets["big"] = {{0, true}, {0x0a000000, false}, {0x0a000001, true}};
-    k.sets["v6"] = {{(static_cast<net::U128>(0xfd00) << 112), false}};
+    k.sets["big"] = {net::Family::ipv4, {{0x0a000000, 0x0a000000}, {0x0a000002, 0x0a0000ff}, {0xfffffff0, 0xffffffff}}};
+    const net::U128 fd00 = static_cast<net::U128>(0xfd00) << 112;
+    k.sets["v6"] = {net::Family::ipv6, {{fd00, fd00 + 0xffff}, {~net::U128{0}, ~net::U128{0}}}};
+    k.sets["empty"] = {net::Family::ipv4, {}};
     REQUIRE(kernel::write_known(dir + "/elements", k));
     auto back = kernel::read_known(dir + "/elements");
     REQUIRE(back);
     CHECK(back->table == "nftpolicy");
     CHECK(back->genid == 7);
     CHECK(back->scope == "boot:1");
-    CHECK(back->sets == k.sets);
+    REQUIRE(back->sets.size() == 3);
+    for (const auto& [name, content] : k.sets) {
+        CHECK(back->sets.at(name).family == content.family);
+        CHECK(back->sets.at(name).intervals == content.intervals);
+    }
+    // A truncated file is not trusted.
+    std::filesystem::resize_file(dir + "/elements", std::filesystem::file_size(dir + "/elements") - 1);
+    CHECK_FALSE(kernel::read_known(dir + "/elements"));
     REQUIRE(kernel::write_record(dir + "/garbage", {}));
     CHECK_FALSE(kernel::read_known(dir + "/garbage"));
     std::filesystem::remove_all(dir);
