@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 namespace nftpolicy::emit {
 
@@ -33,13 +34,18 @@ Batch::Batch(std::uint32_t first_seq) : next_seq_(first_seq + 1), begin_seq_(fir
 
 Batch::Page& Batch::current_page() {
     if (pages_.empty() || kPageSize - pages_.back().used < kMaxMessage) {
-        pages_.push_back(Page{std::make_unique_for_overwrite<char[]>(kPageSize), 0});
+        pages_.push_back(Page{std::make_unique_for_overwrite<char[]>(kPageSize), 0, 0});
     }
     return pages_.back();
 }
 
 char* Batch::reserve() {
     Page& page = current_page();
+    const std::size_t want = page.used + kMaxMessage;
+    if (page.zeroed < want) {
+        std::memset(page.data.get() + page.zeroed, 0, want - page.zeroed);
+        page.zeroed = want;
+    }
     return page.data.get() + page.used;
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 
 #include "emit/netlink_encode.h"
 
@@ -77,6 +78,16 @@ void merge_walk(Want want, Have have, OnlyWant&& only_want, OnlyHave&& only_have
     }
     for (; w != nullptr; w = want.next()) only_want(*w);
     for (; h != nullptr; h = have.next()) only_have(*h);
+}
+
+// How many intervals two lists share at their start and, after that, at
+// their end.
+std::pair<std::size_t, std::size_t> common_ends(std::span<const net::Interval> a, std::span<const net::Interval> b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    const std::size_t head = static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
+    std::size_t tail = 0;
+    while (tail < n - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
+    return {head, tail};
 }
 
 struct Planner {
@@ -205,15 +216,27 @@ struct Planner {
                        [&](const MapElem& e) { if (add) w.put(e); }, [&](const MapElem& e) { if (!add) w.put(e); });
             return w.count();
         }
-        static const std::vector<net::Interval> none;
-        IntervalElements want_elems(s.addr ? s.addr->elements.vec() : none, s.addr ? s.addr->family : net::Family::ipv4);
         auto only_want = [&](const KeyElem& e) { if (add) w.put(e); };
         auto only_have = [&](const KeyElem& e) { if (!add) w.put(e); };
-        if (o.known) {
-            merge_walk(want_elems, IntervalElements(o.known->intervals, o.known->family), only_want, only_have);
-        } else {
-            merge_walk(want_elems, VectorElements<KeyElem>(o.elements), only_want, only_have);
+        const std::span<const net::Interval> wanted = s.addr ? s.addr->elements.vec() : std::span<const net::Interval>{};
+        const net::Family family = s.addr ? s.addr->family : net::Family::ipv4;
+        if (!o.known) {
+            merge_walk(IntervalElements(wanted, family), VectorElements<KeyElem>(o.elements), only_want, only_have);
+            return w.count();
         }
+        // Both sides are normalized interval lists: equal intervals give equal
+        // elements, so only the part between a common head and tail is walked.
+        // nft's leading marker belongs to the whole list: compared first.
+        const std::span<const net::Interval> held = o.known->intervals.vec();
+        auto has_marker = [](std::span<const net::Interval> ivs) { return !ivs.empty() && ivs.front().lo != 0; };
+        if (has_marker(wanted) != has_marker(held)) {
+            const KeyElem marker{0, true};
+            has_marker(wanted) ? only_want(marker) : only_have(marker);
+        }
+        const auto [head, tail] = common_ends(wanted, held);
+        merge_walk(IntervalElements(wanted.subspan(head, wanted.size() - head - tail), family, false),
+                   IntervalElements(held.subspan(head, held.size() - head - tail), o.known->family, false),
+                   only_want, only_have);
         return w.count();
     }
 

@@ -163,8 +163,8 @@ bool operator<(const KeyElem& a, const KeyElem& b) {
     return a.end && !b.end;
 }
 
-IntervalElements::IntervalElements(const std::vector<net::Interval>& intervals, net::Family family)
-    : intervals_(&intervals), top_(net::max_value(family)) {}
+IntervalElements::IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start)
+    : intervals_(intervals), top_(net::max_value(family)), first_(at_start) {}
 
 const KeyElem* IntervalElements::next() {
     if (buf_pos_ == buf_len_) refill();
@@ -173,7 +173,7 @@ const KeyElem* IntervalElements::next() {
 
 void IntervalElements::refill() {
     buf_len_ = buf_pos_ = 0;
-    const std::vector<net::Interval>& ivs = *intervals_;
+    const std::span<const net::Interval> ivs = intervals_;
     if (next_interval_ >= ivs.size()) return;
     const U128 lo = ivs[next_interval_].lo;
     U128 hi = ivs[next_interval_++].hi;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,16 +43,18 @@ bool operator<(const KeyElem& a, const KeyElem& b);
 // Reads the intervals in place: nothing is copied or materialized.
 class IntervalElements {
 public:
-    IntervalElements(const std::vector<net::Interval>& intervals, net::Family family);
+    // `at_start`: the intervals begin the set (else they continue it, and
+    // nft's leading marker, if any, came before them).
+    IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start = true);
     // The next element, or nullptr after the last; valid until the next call.
     const KeyElem* next();
 
 private:
     void refill();
-    const std::vector<net::Interval>* intervals_;
+    std::span<const net::Interval> intervals_;
     U128 top_;
     std::size_t next_interval_ = 0;
-    bool first_ = true;
+    bool first_;
     KeyElem buf_[3];
     std::size_t buf_len_ = 0;
     std::size_t buf_pos_ = 0;

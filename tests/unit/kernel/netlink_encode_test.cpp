@@ -257,6 +257,20 @@ const emit::BatchMessage* first_of_type(const emit::Batch& b, int type, std::siz
     return nullptr;
 }
 
+// The bytes of every message of a batch, in order.
+std::vector<std::string> batch_bytes(const emit::Batch& b) {
+    std::vector<std::string> out;
+    for (const auto& m : b.messages()) out.emplace_back(reinterpret_cast<const char*>(m.header), m.header->nlmsg_len);
+    return out;
+}
+
+ir::Table table_with(std::vector<net::Interval> ivs) {
+    net::normalize(ivs);  // the IR's lists are sorted and merged
+    ir::Table t = small_table();
+    t.sets[0].elements = std::move(ivs);
+    return t;
+}
+
 }  // namespace
 
 TEST_CASE("a dynamic set is declared like nft's `flags dynamic,timeout` and sent without elements") {
@@ -340,4 +354,55 @@ TEST_CASE("a dynamic set no longer wanted is deleted after its rules") {
     CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELSET, NFT_MSG_NEWRULE,
                                                      NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE});
     CHECK(p.changes == std::vector<std::string>{"- set seen_v4", "~ chain input: rules 2 -> 2"});
+}
+TEST_CASE("a diff against our element cache sends what a diff against a full dump sends") {
+    const std::vector<net::Interval> base{v4("0.0.0.5"), v4("10.0.0.0/24"), v4("10.0.1.5"), v4("10.0.2.0-10.0.2.9"),
+                                          v4("255.255.255.250-255.255.255.255")};
+    auto without = [&base](std::size_t i) {
+        auto v = base;
+        v.erase(v.begin() + static_cast<long>(i));
+        return v;
+    };
+    auto with = [&base](std::size_t i, net::Interval iv) {
+        auto v = base;
+        v.insert(v.begin() + static_cast<long>(i), iv);
+        return v;
+    };
+    auto changed = [&base](std::size_t i, net::Interval iv) {
+        auto v = base;
+        v[i] = iv;
+        return v;
+    };
+    const std::vector<std::pair<const char*, std::vector<net::Interval>>> edits{
+        {"unchanged", base},
+        {"first removed", without(0)},
+        {"last removed", without(4)},
+        {"middle removed", without(2)},
+        {"a new first interval at 0: nft's marker goes", with(0, v4("0.0.0.0"))},
+        {"a new middle interval", with(3, v4("10.0.1.7"))},
+        {"an interval merging two", with(3, v4("10.0.1.6-10.0.1.255"))},
+        {"a middle interval widened", changed(1, v4("10.0.0.0/23"))},
+        {"the top interval shortened", changed(4, v4("255.255.255.250-255.255.255.254"))},
+        {"everything removed", {}},
+    };
+    for (const auto& [what, after_ivs] : edits) {
+        INFO(what);
+        for (bool reverse : {false, true}) {  // also from `after` back to `base`
+            const ir::Table before_t = table_with(reverse ? after_ivs : base);
+            const ir::Table after_t = table_with(reverse ? base : after_ivs);
+            auto before = emit::build_objects(before_t);
+            auto after = emit::build_objects(after_t);
+            REQUIRE(before);
+            REQUIRE(after);
+            const emit::ObservedTable dumped = observed_from(*before);
+            emit::ObservedTable cached = dumped;
+            cached.sets[0].elements.clear();
+            cached.sets[0].known = emit::IntervalContent{net::Family::ipv4, before_t.sets[0].elements};
+            const emit::Plan from_dump = emit::plan_commit(*after, &dumped, 5);
+            const emit::Plan from_cache = emit::plan_commit(*after, &cached, 5);
+            CHECK(from_cache.changes == from_dump.changes);
+            CHECK(batch_bytes(from_cache.batch) == batch_bytes(from_dump.batch));
+            CHECK(from_dump.empty() == (before_t.sets[0].elements == after_t.sets[0].elements));
+        }
+    }
 }
