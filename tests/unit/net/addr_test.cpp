@@ -2,6 +2,10 @@
 // the interval-set algebra, and the text forms nft prints.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+
+#include <array>
+
 #include "net/addr.h"
 
 using namespace nftpolicy::net;
@@ -85,6 +89,20 @@ TEST_CASE("parse errors say what was expected") {
     CHECK(
         error_of("10.0.0.0/24-10.0.1.0") ==
         "invalid address range '10.0.0.0/24-10.0.1.0' (expected a-b of two addresses, no prefix)");
+}
+
+TEST_CASE("IPv4 addresses are strict dotted quads, as inet_pton reads them") {
+    CHECK(entry("0.0.0.0").range.lo == 0);
+    CHECK(entry("255.255.255.255").range.lo == 0xffffffffu);
+    CHECK(entry("10.64.0.2").range.lo == 0x0a400002u);
+    CHECK(entry("100.200.1.0").range.lo == 0x64c80100u);
+    for (const char* bad : {"1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.00", "256.1.1.1", "1234.1.1.1", "1..2.3",
+                            ".1.2.3", "1.2.3.", "1.2.3.4x", "+1.2.3.4", "1.2.3.-4", "1.2.3.4.", "0x1.2.3.4"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_address_entry(bad).has_value());
+        std::array<unsigned char, 4> b{};
+        CHECK(inet_pton(AF_INET, bad, b.data()) != 1);  // the same verdict as the C library
+    }
 }
 
 TEST_CASE("parse_address accepts only a single address") {
