@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config
     libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
-    libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev catch2
+    libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
     nftables iproute2 util-linux
 )
 missing=()

@@ -8,9 +8,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include "emit/nft_text.h"
 
@@ -82,43 +84,42 @@ Result<std::optional<ApplyRecord>> read_record(const std::string& path) {
 
 namespace {
 
-constexpr std::uint64_t kFnvOffset = 1469598103934665603ULL;
+// XXH3 over the bytes; a local fingerprint, compared only on this machine.
+class Hasher {
+public:
+    Hasher() { XXH3_64bits_reset(state_.get()); }
+    void add(const void* data, std::size_t size) { XXH3_64bits_update(state_.get(), data, size); }
+    std::string hex() const { return fmt::format("{:016x}", XXH3_64bits_digest(state_.get())); }
 
-std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t size) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-// Interval bounds as 16 little-endian bytes each, whatever the family.
-std::uint64_t hash_intervals(std::uint64_t h, const net::IntervalList& list) {
-    for (const auto& iv : list) {
-        unsigned char bytes[32];
-        for (int i = 0; i < 16; ++i) {
-            bytes[i] = static_cast<unsigned char>(iv.lo >> (8 * i));
-            bytes[16 + i] = static_cast<unsigned char>(iv.hi >> (8 * i));
-        }
-        h = fnv1a(h, bytes, sizeof bytes);
-    }
-    return h;
-}
+private:
+    struct Free {
+        void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+    };
+    std::unique_ptr<XXH3_state_t, Free> state_{XXH3_createState()};
+};
 
 }  // namespace
 
 std::string ruleset_hash(const std::string& text) {
-    return fmt::format("{:016x}", fnv1a(kFnvOffset, text.data(), text.size()));
+    Hasher h;
+    h.add(text.data(), text.size());
+    return h.hex();
 }
 
 std::string ruleset_hash(const ir::Table& table) {
     ir::Table skeleton = table;  // copy-on-write lists: no element is copied
     for (auto& set : skeleton.sets) set.elements = {};
-    std::string text = emit::nft_text(skeleton);
-    std::uint64_t h = fnv1a(kFnvOffset, text.data(), text.size());
-    for (const auto& set : table.sets) h = hash_intervals(h, set.elements);
-    return fmt::format("{:016x}", h);
+    const std::string text = emit::nft_text(skeleton);
+    Hasher h;
+    h.add(text.data(), text.size());
+    for (const auto& set : table.sets) {
+        // The intervals as they lie in memory (two 16-byte numbers each): the
+        // hash is only ever compared with one computed here.
+        static_assert(sizeof(net::Interval) == 2 * sizeof(net::U128), "no padding bytes to hash");
+        const std::vector<net::Interval>& ivs = set.elements;
+        h.add(ivs.data(), ivs.size() * sizeof(net::Interval));
+    }
+    return h.hex();
 }
 
 }  // namespace nftpolicy::kernel
