@@ -77,12 +77,16 @@ void run(const ApplyArgs& args, int& exit_code) {
     kernel::ApplyOptions options;
     options.dry_run = args.dry_run;
     auto known = kernel::read_known(args.kernel.elements_path());
+    const auto known_at = known ? std::optional(std::pair(known->scope, known->genid)) : std::nullopt;
     options.known = known ? &*known : nullptr;
     auto report = kernel::apply(**k, compiled->table, options);
     if (!report) return report_error(report.error(), exit_code);
     print_report(*report, compiled->table.name, args.dry_run);
     if (args.dry_run || (!report->committed && !report->changes.empty())) return;
-    remember_elements(args.kernel.elements_path(), report->known_after);
+    // Nothing committed at the generation the file describes: it still holds.
+    const bool file_current = !report->committed && report->known_after &&
+                              known_at == std::pair(report->known_after->scope, report->known_after->genid);
+    if (!file_current) remember_elements(args.kernel.elements_path(), report->known_after);
     auto genid = (*k)->generation();
     auto written = kernel::write_record(args.kernel.record_path(), record_of(args, *compiled, genid ? *genid : 0));
     if (!written) std::cerr << "nftpolicy: warning: " << written.error().message << '\n';
