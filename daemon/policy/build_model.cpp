@@ -328,6 +328,49 @@ std::optional<Phase> parse_phase(std::string_view s) {
     return std::nullopt;
 }
 
+// "7d", "12h", "1d12h", "90m", "30s": numbers with units d, h, m, s, each
+// unit at most once and from the largest down (nft's own spelling). Seconds.
+std::optional<std::uint64_t> parse_duration(std::string_view s) {
+    static constexpr std::pair<char, std::uint64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+    std::uint64_t total = 0;
+    std::size_t next_unit = 0;
+    while (!s.empty()) {
+        std::size_t digits = 0;
+        while (digits < s.size() && digits < 9 && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+        if (digits == 0 || digits == s.size()) return std::nullopt;
+        auto n = parse_int(s.substr(0, digits));
+        std::size_t u = next_unit;
+        while (u < std::size(kUnits) && kUnits[u].first != s[digits]) ++u;
+        if (!n || u == std::size(kUnits)) return std::nullopt;
+        total += static_cast<std::uint64_t>(*n) * kUnits[u].second;
+        next_unit = u + 1;
+        s.remove_prefix(digits + 1);
+    }
+    if (next_unit == 0) return std::nullopt;
+    return total;
+}
+
+void read_seen_settings(Reader& r, const toml::table& t, PartialMigration& m) {
+    if (auto n = t.get("seen_timeout")) {
+        std::string text = n->as_string()->get();
+        auto secs = parse_duration(text);
+        if (!secs || *secs == 0 || *secs > kMaxSeenTimeout) {
+            r.error(r.span(*n), fmt::format("invalid seen_timeout '{}'; expected a duration like \"7d\", \"12h\" "
+                                            "or \"1d12h\" (units d, h, m, s) from 1s to 365d",
+                                            text));
+        } else {
+            m.seen_timeout = static_cast<std::uint32_t>(*secs);
+        }
+    }
+    if (auto n = t["seen_size"].as_integer()) {
+        if (n->get() < 1 || n->get() > kMaxSeenSize) {
+            r.error(r.span(*n), fmt::format("seen_size {} is out of range (expected 1-{})", n->get(), kMaxSeenSize));
+        } else {
+            m.seen_size = static_cast<std::uint32_t>(n->get());
+        }
+    }
+}
+
 void read_migration(Reader& r, const toml::key& key, const toml::table& t, FilePolicy& out) {
     PartialMigration m;
     m.name = std::string(key.str());
@@ -354,6 +397,7 @@ void read_migration(Reader& r, const toml::key& key, const toml::table& t, FileP
     }
     if (auto n = t.get("flipped")) m.flipped = r.strings(*n, "a gate name");
     if (auto c = t["description"].as_string()) m.description = c->get();
+    read_seen_settings(r, t, m);
     out.migrations[m.name] = std::move(m);
 }
 

@@ -23,6 +23,8 @@ struct PartialMigration {
     SourceSpan phase_span;
     std::vector<NameRef> flipped;
     std::optional<std::string> description;
+    std::optional<std::uint32_t> seen_timeout;  // seconds
+    std::optional<std::uint32_t> seen_size;
 };
 
 struct PartialBaseline {

@@ -203,6 +203,8 @@ private:
         }
         for (auto& f : m.flipped) base.flipped.push_back(std::move(f));
         if (m.description) base.description = std::move(m.description);
+        if (m.seen_timeout) base.seen_timeout = m.seen_timeout;
+        if (m.seen_size) base.seen_size = m.seen_size;
     }
 
     template <typename T>
@@ -270,8 +272,11 @@ Policy finish(Merged m, Diagnostics& diags) {
     p.services = std::move(m.services);
     p.flows = std::move(m.flows);
     for (auto& [name, pm] : m.migrations) {
-        p.migrations[name] = Migration{pm.name, pm.span, pm.gates.value_or(std::vector<NameRef>{}), pm.phase,
-                                       pm.phase_span, std::move(pm.flipped), pm.description.value_or("")};
+        SeenSettings seen{pm.seen_timeout.value_or(kDefaultSeenTimeout),
+                          pm.seen_size.value_or(kDefaultSeenSize), pm.span};
+        p.migrations[name] = Migration{pm.name, pm.span, pm.gates.value_or(std::vector<NameRef>{}),
+                                       pm.phase, pm.phase_span, std::move(pm.flipped),
+                                       pm.description.value_or(""), seen};
     }
     p.hosts = std::move(m.hosts);
     p.baseline = finish_baseline(m.baseline);

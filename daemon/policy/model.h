@@ -100,6 +100,19 @@ struct GateRef {
     std::string text() const { return gate.empty() ? migration : migration + "." + gate; }
 };
 
+// How a migration records which sources still use its legacy flows: one
+// dynamic set per retiring gate and family (docs/policy-language.md, "Seen
+// sets"). An address expires `timeout` after its last new connection.
+inline constexpr std::uint32_t kDefaultSeenTimeout = 7 * 86400;  // seconds
+inline constexpr std::uint32_t kMaxSeenTimeout = 365 * 86400;
+inline constexpr std::uint32_t kDefaultSeenSize = 65536;  // a whole /16 of agents
+inline constexpr std::uint32_t kMaxSeenSize = 1048576;
+struct SeenSettings {
+    std::uint32_t timeout = kDefaultSeenTimeout;  // seconds
+    std::uint32_t size = kDefaultSeenSize;        // addresses per set
+    SourceSpan span;                              // the migration
+};
+
 struct Migration {
     std::string name;
     SourceSpan span;
@@ -108,6 +121,7 @@ struct Migration {
     SourceSpan phase_span;
     std::vector<NameRef> flipped;  // gates already flipped (state can add more)
     std::string description;
+    SeenSettings seen;
 };
 
 // ---- flows ----------------------------------------------------------------

@@ -55,7 +55,9 @@ const TableSpec migration{"migration",
                           {{"gates", ValueKind::string_array},
                            {"phase", ValueKind::string},
                            {"flipped", ValueKind::string_array},
-                           {"description", ValueKind::string}}};
+                           {"description", ValueKind::string},
+                           {"seen_timeout", ValueKind::string},
+                           {"seen_size", ValueKind::integer}}};
 const TableSpec hosts_map{"[hosts]", {}, &any_host};
 const TableSpec host{"host",
                      {{"mode", ValueKind::string},

@@ -45,6 +45,7 @@ struct ProjectedFlow {
     std::vector<std::string> oifnames;
     Lifecycle lifecycle = Lifecycle::permanent;
     std::string gate;  // Lifecycle::legacy: "migration.gate" that retires it
+    policy::SeenSettings seen;  // Lifecycle::legacy: how its migration records who uses it
     std::string comment;
     SourceSpan span;
 };

@@ -142,7 +142,11 @@ void Resolver::add_flows(Projection& out) {
         bool lifecycle_ok = migrations_.check_flow(flow, diags_);
         auto resolved = resolve_flow(flow, groups_, services_, diags_);
         if (!resolved || !lifecycle_ok || !target.host || !migrations_.is_active(flow)) continue;
+        const std::size_t first = out.flows.size();
         project_flow(*resolved, target, out.flows);
+        if (!flow.retired_by) continue;
+        const policy::SeenSettings& seen = policy_.migrations.at(flow.retired_by->migration).seen;
+        for (std::size_t i = first; i < out.flows.size(); ++i) out.flows[i].seen = seen;
     }
 }
 

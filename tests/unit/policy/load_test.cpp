@@ -261,3 +261,38 @@ TEST_CASE("address list files: entries merged, errors located in the list") {
         CHECK(l.diags.first_error()->message.starts_with("cannot read address list '"));
     }
 }
+
+TEST_CASE("seen sets: defaults, durations in nft's spelling, and a site overriding a profile") {
+    auto defaults = load_text("[migrations.m]\ngates = [\"g\"]\n");
+    REQUIRE(defaults->first_error() == "");
+    const SeenSettings& d = defaults->policy->migrations.at("m").seen;
+    CHECK(d.timeout == 7 * 86400);
+    CHECK(d.size == 65536);
+    CHECK(d.span.begin == SourcePos{1, 13});  // the migration's name
+
+    const std::pair<const char*, std::uint32_t> spellings[] = {
+        {"7d", 7 * 86400}, {"12h", 12 * 3600}, {"1d12h", 36 * 3600}, {"90m", 5400}, {"1h30m15s", 5415}, {"1s", 1},
+        {"365d", 365 * 86400}};
+    for (auto [text, secs] : spellings) {
+        auto l = load_text(std::string("[migrations.m]\nseen_timeout = \"") + text + "\"\nseen_size = 4096\n");
+        INFO(text);
+        REQUIRE(l->first_error() == "");
+        CHECK(l->policy->migrations.at("m").seen.timeout == secs);
+        CHECK(l->policy->migrations.at("m").seen.size == 4096);
+    }
+    for (const char* bad : {"", "7", "d", "0s", "366d", "7x", "12h1d", "1d1d", "7 d", "-1d", "1000000000s"}) {
+        auto l = load_text(std::string("[migrations.m]\nseen_timeout = \"") + bad + "\"\n");
+        INFO(bad);
+        CHECK_FALSE(l->policy);
+        CHECK(l->first_error().find("site.toml:2:16: invalid seen_timeout") == 0);
+    }
+
+    TempDir dir;
+    dir.write("vendor.toml", "[migrations.m]\ngates = [\"g\"]\nseen_timeout = \"30d\"\nseen_size = 1000\n");
+    auto site = dir.write("site.toml", "include = [\"vendor.toml\"]\n[migrations.m]\nseen_size = 2000\n");
+    Loaded l;
+    l.policy = load_policy(site, {}, l.sources, l.diags);
+    REQUIRE(l.first_error() == "");
+    CHECK(l.policy->migrations.at("m").seen.timeout == 30 * 86400);
+    CHECK(l.policy->migrations.at("m").seen.size == 2000);
+}

@@ -144,6 +144,9 @@ TEST_CASE("gates flipped in the policy and in the options add up") {
 
 TEST_CASE("legacy flows carry the gate that retires them; introduced flows are tagged") {
     PolicyBuilder b = ses_site(Phase::coexist);
+    policy::SeenSettings& seen = b.policy.migrations.at("ses-2_7").seen;
+    seen.timeout = 3600;
+    seen.size = 128;
     Diagnostics diags;
     auto p = resolve_policy(b.policy, {}, diags);
     REQUIRE(p);
@@ -151,6 +154,8 @@ TEST_CASE("legacy flows carry the gate that retires them; introduced flows are t
     REQUIRE(legacy);
     CHECK(legacy->lifecycle == Lifecycle::legacy);
     CHECK(legacy->gate == kAgents);
+    CHECK(legacy->seen.timeout == 3600);  // the migration's seen settings go with it
+    CHECK(legacy->seen.size == 128);
     const auto* whole = find_flow(*p, "whole-legacy", Direction::input);
     REQUIRE(whole);
     CHECK(whole->lifecycle == Lifecycle::legacy);
