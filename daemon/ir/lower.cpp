@@ -1,9 +1,10 @@
 // Lowering: a host projection becomes the ruleset IR (see lower.h and
 // docs/classification.md for the shape and why it keeps per-packet cost flat).
 //
-// Order of work: counters and address sets first (in flow order, so listings
-// read like the policy), then per direction the port pieces with their chains
-// and verdict-map elements, then the base chains with the baseline rules.
+// Order of work: counters, address sets and the dynamic "seen" sets of legacy
+// flows first (in flow order, so listings read like the policy), then per
+// direction the port pieces with their chains and verdict-map elements, then
+// the base chains with the baseline rules.
 #include "ir/lower.h"
 
 #include <algorithm>
@@ -112,6 +113,17 @@ std::string counter_name(const ProjectedFlow& flow) {
     return "flow_" + flow.id;
 }
 
+// `seen_<migration>.<gate>_v4` (or `seen_<migration>_v4` for a flow retired
+// by the whole migration): migration and gate names hold no '.', so names
+// cannot collide, and nft accepts '.' and '-' in set names.
+std::string seen_set_name(const std::string& gate, net::Family f) {
+    return "seen_" + gate + (f == net::Family::ipv4 ? "_v4" : "_v6");
+}
+
+bool records_users(const ProjectedFlow& flow) {
+    return flow.lifecycle == resolve::Lifecycle::legacy;
+}
+
 std::string piece_chain_name(Direction d, std::uint8_t proto, const PortPiece& piece) {
     std::string ports = std::to_string(piece.lo);
     if (piece.hi != piece.lo) ports += "-" + std::to_string(piece.hi);
@@ -182,12 +194,15 @@ class Lowering {
     const AddrSet* find_set(const Endpoint& side, net::Family f) const;
     std::string set_for(const Endpoint& side, net::Family f) const;
     void register_flow_sets(const ProjectedFlow& flow);
+    void register_seen_sets(const ProjectedFlow& flow);
     SideMatch side_match(const Endpoint& side, net::Family f) const;
     std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow,
                                                          net::Family f) const;
     std::vector<Statement> interface_matches(const ProjectedFlow& flow) const;
     std::vector<std::vector<Statement>> rule_prefixes(const ProjectedFlow& flow) const;
     Rule flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const;
+    Rule seen_rule(const ProjectedFlow& flow, net::Family f, std::vector<Statement> stmts) const;
+    std::vector<Rule> seen_rules(const ProjectedFlow& flow) const;
     std::vector<Rule> icmp_rules(Direction d) const;
     void lower_services(Direction d);
     void lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map);
@@ -267,6 +282,21 @@ void Lowering::register_flow_sets(const ProjectedFlow& flow) {
     }
 }
 
+// A legacy flow records who still uses it in one dynamic set per retiring
+// gate and family, for each family it opens (the rules below update it).
+void Lowering::register_seen_sets(const ProjectedFlow& flow) {
+    if (!records_users(flow)) return;
+    for (net::Family f : kFamilies) {
+        if (!uses_family(flow, f) || !family_matches(flow, f)) continue;
+        std::string name = seen_set_name(flow.gate, f);
+        auto same = [&](const DynamicSet& s) { return s.name == name; };
+        if (std::any_of(table_.dynamic_sets.begin(), table_.dynamic_sets.end(), same)) continue;
+        std::string comment = clean_text("who still uses flows retired by " + flow.gate, kMaxComment);
+        table_.dynamic_sets.push_back(DynamicSet{name, f, std::uint64_t{flow.seen.timeout} * 1000,
+                                                 flow.seen.size, comment, flow.seen.span});
+    }
+}
+
 SideMatch Lowering::side_match(const Endpoint& side, net::Family f) const {
     if (!side.match || side.addrs.full(f)) return {};
     if (side.addrs.empty(f)) return {false, std::nullopt};
@@ -323,6 +353,33 @@ Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts
     return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
 }
 
+// `MATCHES update @seen_… { ip saddr }`: the remote side of the flow (the
+// source, or the destination of an output flow, where the host is the
+// source). A rule of its own ahead of the accept rule, because the kernel
+// ends the rule when the set is full: a full set must stop the recording,
+// never the flow.
+Rule Lowering::seen_rule(const ProjectedFlow& flow, net::Family f,
+                         std::vector<Statement> stmts) const {
+    auto field = flow.direction == Direction::output ? MatchAddrSet::Field::daddr
+                                                     : MatchAddrSet::Field::saddr;
+    stmts.push_back(UpdateSet{f, field, seen_set_name(flow.gate, f)});
+    return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
+}
+
+// The seen rules of a flow in a piece chain, one per family it can match.
+std::vector<Rule> Lowering::seen_rules(const ProjectedFlow& flow) const {
+    std::vector<Rule> out;
+    if (!records_users(flow)) return out;
+    for (net::Family f : kFamilies) {
+        auto addr = family_matches(flow, f);
+        if (!addr) continue;
+        auto stmts = interface_matches(flow);
+        stmts.insert(stmts.end(), addr->begin(), addr->end());
+        out.push_back(seen_rule(flow, f, std::move(stmts)));
+    }
+    return out;
+}
+
 std::vector<std::uint8_t> icmp_types(const std::vector<policy::IcmpType>& types) {
     std::vector<std::uint8_t> out;
     for (const auto& t : types) out.push_back(t.type);
@@ -345,6 +402,7 @@ std::vector<Rule> Lowering::icmp_rules(Direction d) const {
             auto stmts = interface_matches(flow);
             stmts.push_back(MatchIcmpType{f, std::move(types)});
             stmts.insert(stmts.end(), addr->begin(), addr->end());
+            if (records_users(flow)) out.push_back(seen_rule(flow, f, stmts));
             out.push_back(flow_rule(flow, std::move(stmts)));
         }
     }
@@ -362,9 +420,12 @@ void Lowering::lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map) 
     for (const auto& piece : split_port_ranges(ranges)) {
         Chain chain{
             piece_chain_name(d, proto, piece), std::nullopt, {}, p_.flows[piece.owners[0]].span};
-        for (std::size_t owner : piece.owners)
-            for (auto& prefix : rule_prefixes(p_.flows[owner]))
-                chain.rules.push_back(flow_rule(p_.flows[owner], std::move(prefix)));
+        for (std::size_t owner : piece.owners) {
+            const ProjectedFlow& flow = p_.flows[owner];
+            for (auto& r : seen_rules(flow)) chain.rules.push_back(std::move(r));
+            for (auto& prefix : rule_prefixes(flow))
+                chain.rules.push_back(flow_rule(flow, std::move(prefix)));
+        }
         if (chain.rules.empty()) continue;  // no family can match: nothing to jump to
         map.elements.push_back(ServiceMapElement{proto, piece.lo, piece.hi, chain.name});
         piece_chains_.push_back(std::move(chain));
@@ -444,6 +505,7 @@ Table Lowering::run() {
         if (!active(flow)) continue;
         add_counter(flow);
         register_flow_sets(flow);
+        register_seen_sets(flow);
     }
     for (Direction d : {Direction::input, Direction::forward, Direction::output})
         if (d != Direction::output || p_.baseline.egress) lower_services(d);

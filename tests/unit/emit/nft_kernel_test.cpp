@@ -45,7 +45,7 @@ policy::PortRange ports(std::uint16_t lo, std::uint16_t hi) {
 }
 
 // Flows of every shape lowering knows: both families, v4 only, expressions,
-// overlapping ranges, ICMP, gateway interfaces, egress.
+// overlapping ranges, ICMP, gateway interfaces, egress, legacy flows.
 resolve::Projection rich_projection() {
     auto agents = addrs({"10.10.0.0/16", "10.11.0.1-10.11.0.9", "fd00:10::/48", "fd00:11::1"});
     auto handlers = addrs({"10.20.0.11", "10.20.0.12"});
@@ -71,6 +71,11 @@ resolve::Projection rich_projection() {
     fwd.tcp = {ports(17000, 17000)};
     fwd.iifnames = {"eth0"};
     fwd.oifnames = {"eth1", "eth2"};
+    fwd.lifecycle = resolve::Lifecycle::legacy;  // records its sources in seen sets
+    fwd.gate = "ses.agents-migrated";
+    in2.lifecycle = resolve::Lifecycle::legacy;
+    in2.gate = "ses";
+    in2.seen.timeout = 86400 + 60;
     auto out =
         flow("dns", Direction::output, self, side("resolvers", addrs({"10.0.0.53", "fd00::53"})));
     out.udp = {ports(53, 53)};
@@ -169,6 +174,7 @@ bool have_root() {
 TEST_CASE("nft lists the loaded text exactly as we emitted it", "[kernel]") {
     if (!have_root()) return;
     Table t = lower(rich_projection());
+    REQUIRE(t.dynamic_sets.size() == 2);  // seen_ses_v4, seen_ses.agents-migrated_v4
     add_extra_statements(t);
     check_round_trip(t);
 }

@@ -362,3 +362,123 @@ TEST_CASE("texts are made safe for nft: quotes replaced, length capped") {
     CHECK(t.counters[0].comment.size() == 128);
     CHECK(t.counters[0].comment.substr(0, 10) == "say 'hi' x");
 }
+
+namespace {
+
+resolve::ProjectedFlow legacy(resolve::ProjectedFlow f, std::string gate,
+                              policy::SeenSettings seen = {}) {
+    f.lifecycle = resolve::Lifecycle::legacy;
+    f.gate = std::move(gate);
+    f.seen = seen;
+    return f;
+}
+
+std::vector<std::string> dynamic_set_names(const Table& t) {
+    std::vector<std::string> out;
+    for (const auto& s : t.dynamic_sets) out.push_back(s.name);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a legacy flow records its sources in a seen set per gate and family") {
+    SourceManager sources;
+    const SourceFile& file = sources.add("site.toml", "[migrations.ses]\n");
+    const SourceSpan migration{&file, {1, 13}, {1, 16}};
+    auto agents = addrs({"10.10.0.0/16", "fd00:10::/48"});
+    auto p = projection(
+        {legacy(flow("old", Direction::input, side("agents", agents), unmatched("self"),
+                     {{17000, 17000}}),
+                "ses.agents-migrated", {86400, 4096, migration}),
+         flow("new", Direction::input, side("agents", agents), unmatched("self"), {{443, 443}})});
+    Table t = lower(p);
+    CHECK(dynamic_set_names(t) == std::vector<std::string>{"seen_ses.agents-migrated_v4",
+                                                           "seen_ses.agents-migrated_v6"});
+    const DynamicSet& v4 = t.dynamic_sets[0];
+    CHECK(v4.family == net::Family::ipv4);
+    CHECK(v4.timeout_ms == 86400000);
+    CHECK(v4.size == 4096);
+    CHECK(v4.comment == "who still uses flows retired by ses.agents-migrated");
+    CHECK(v4.span.where() == "site.toml:1:13");
+    CHECK(t.dynamic_sets[1].family == net::Family::ipv6);
+
+    // One recording rule per family, each ahead of the accept rules: a full
+    // set ends its own rule only.
+    const auto& c = chain(t, "in_tcp_17000");
+    REQUIRE(c.rules.size() == 4);
+    for (std::size_t i = 0; i < 2; ++i) {
+        const Rule& r = c.rules[i];
+        const net::Family f = i == 0 ? net::Family::ipv4 : net::Family::ipv6;
+        REQUIRE(r.stmts.size() == 2);
+        CHECK(stmt<MatchAddrSet>(r, 0).family == f);
+        const auto& u = stmt<UpdateSet>(r, 1);
+        CHECK(u.family == f);
+        CHECK(u.field == MatchAddrSet::Field::saddr);
+        CHECK(u.set == t.dynamic_sets[i].name);
+        CHECK(r.comment == "flow:old");
+        check_flow_tail(c.rules[i + 2], "old");
+    }
+    // Flows that are not legacy record nothing.
+    for (const auto& r : chain(t, "in_tcp_443").rules)
+        for (const auto& s : r.stmts) CHECK_FALSE(std::holds_alternative<UpdateSet>(s));
+}
+
+TEST_CASE("flows retired by one gate share its sets; another gate has its own") {
+    auto agents = addrs({"10.10.0.0/16"});
+    auto p = projection(
+        {legacy(flow("a", Direction::input, side("agents", agents), unmatched("self"), {{1, 1}}),
+                "m.g1"),
+         legacy(flow("b", Direction::input, side("agents", agents), unmatched("self"), {{2, 2}}),
+                "m.g1"),
+         legacy(flow("c", Direction::input, side("agents", agents), unmatched("self"), {{3, 3}}),
+                "m")});
+    Table t = lower(p);
+    CHECK(dynamic_set_names(t) == std::vector<std::string>{"seen_m.g1_v4", "seen_m_v4"});
+    CHECK(t.dynamic_sets[0].timeout_ms == 7 * 86400000ull);  // the defaults
+    CHECK(t.dynamic_sets[0].size == 65536);
+    CHECK(stmt<UpdateSet>(chain(t, "in_tcp_2").rules[0], 1).set == "seen_m.g1_v4");
+    CHECK(stmt<UpdateSet>(chain(t, "in_tcp_3").rules[0], 1).set == "seen_m_v4");
+}
+
+TEST_CASE("an output flow records its destination; an unmatched source records per family") {
+    auto out = legacy(flow("push", Direction::output, unmatched("self"),
+                           side("collector", addrs({"10.99.0.5"})), {}),
+                      "logs");
+    out.udp.push_back({514, 514, {}});
+    auto open = legacy(flow("open", Direction::input, unmatched("any"), unmatched("self"), {{80, 80}}),
+                       "logs");
+    auto p = projection({out, open});
+    p.baseline.egress = true;
+    Table t = lower(p);
+    CHECK(dynamic_set_names(t) == std::vector<std::string>{"seen_logs_v4", "seen_logs_v6"});
+    const auto& push = chain(t, "out_udp_514");
+    REQUIRE(push.rules.size() == 2);
+    CHECK(stmt<UpdateSet>(push.rules[0], 1).field == MatchAddrSet::Field::daddr);
+    // `any` needs no address match, but the set is per family: one recording
+    // rule each, then the single family-less accept rule.
+    const auto& any = chain(t, "in_tcp_80");
+    REQUIRE(any.rules.size() == 3);
+    CHECK(stmt<UpdateSet>(any.rules[0], 0).family == net::Family::ipv4);
+    CHECK(stmt<UpdateSet>(any.rules[1], 0).family == net::Family::ipv6);
+    CHECK(stmt<UpdateSet>(any.rules[1], 0).field == MatchAddrSet::Field::saddr);
+    check_flow_tail(any.rules[2], "open");
+    CHECK(any.rules[2].stmts.size() == 2);
+}
+
+TEST_CASE("a legacy ICMP flow records in the base chain, only in the families it opens") {
+    auto ping = legacy(flow("ping", Direction::input, side("mon", addrs({"10.50.0.0/24", "fd00:50::/64"})),
+                            unmatched("self")),
+                       "m.g");
+    ping.icmp.push_back({8, "echo-request", {}});
+    Table t = lower(projection({ping}));
+    CHECK(dynamic_set_names(t) == std::vector<std::string>{"seen_m.g_v4"});
+    const auto& input = chain(t, "input");
+    std::vector<const Rule*> rules;
+    for (const auto& r : input.rules)
+        if (r.comment == "flow:ping") rules.push_back(&r);
+    REQUIRE(rules.size() == 2);
+    CHECK(stmt<MatchIcmpType>(*rules[0], 0).types == std::vector<std::uint8_t>{8});
+    CHECK(stmt<UpdateSet>(*rules[0], 2).set == "seen_m.g_v4");
+    check_flow_tail(*rules[1], "ping");
+    CHECK(rules[1] == rules[0] + 1);
+}
