@@ -70,7 +70,7 @@ void run(const StatusArgs& args, int& exit_code) {
     if (table.empty()) table = *record ? (*record)->table : "nftpolicy";
     auto k = kernel::NetlinkKernel::open();
     if (!k) return report_error(k.error(), exit_code);
-    auto view = (*k)->read(table);
+    auto view = (*k)->read(table, kernel::ReadOptions{nullptr, false});  // counters, not elements
     if (!view) return report_error(view.error(), exit_code);
     if (args.json) {
         std::cout << to_json(*view, table, *record).dump(2) << '\n';

@@ -60,7 +60,7 @@ namespace {
 // `desired` at (0 when unknown), or nullopt after a generation conflict.
 Result<std::optional<std::uint32_t>> attempt_once(RulesetKernel& kernel, const emit::DesiredTable& desired,
                                                   KnownElements* known, bool dry_run, ApplyReport& report) {
-    auto view = kernel.read(desired.name, known);
+    auto view = kernel.read(desired.name, ReadOptions{known});
     if (!view) return tl::unexpected(view.error());
     const emit::ObservedTable* observed = view->table ? &*view->table : nullptr;
     emit::Plan plan = emit::plan_commit(desired, observed, view->genid);

@@ -24,7 +24,7 @@ public:
     NetlinkKernel(const NetlinkKernel&) = delete;
     NetlinkKernel& operator=(const NetlinkKernel&) = delete;
 
-    Result<KernelView> read(const std::string& table, KnownElements* known = nullptr) override;
+    Result<KernelView> read(const std::string& table, const ReadOptions& options = {}) override;
     Result<CommitOutcome> commit(const emit::Batch& batch) override;
 
     // The current ruleset generation.

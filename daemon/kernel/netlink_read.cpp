@@ -107,13 +107,14 @@ SetDef set_def(const nftnl_set* s) {
 class Reader {
 public:
     Reader(mnl_socket* sock, std::uint32_t portid, std::uint32_t genid, const std::string& table,
-           std::function<std::uint32_t()> next_seq, KnownElements* known, const std::string& scope)
+           std::function<std::uint32_t()> next_seq, const ReadOptions& options, const std::string& scope)
         : sock_(sock),
           portid_(portid),
           genid_(genid),
           table_(table),
           next_seq_(std::move(next_seq)),
-          known_(known),
+          known_(options.known),
+          with_elements_(options.elements),
           scope_(scope) {}
 
     bool changed() const { return changed_; }
@@ -230,7 +231,7 @@ private:
             emit::ObservedSet set;
             // A dynamic set's elements are the kernel's own state, never
             // compared: dumping them would only cost time (up to its size).
-            if (emit::is_dynamic(def)) {
+            if (!with_elements_ || emit::is_dynamic(def)) {
                 add_set(t, std::move(def), std::move(set));
                 continue;
             }
@@ -318,6 +319,7 @@ private:
     const std::string& table_;
     std::function<std::uint32_t()> next_seq_;
     KnownElements* known_;
+    bool with_elements_;
     const std::string& scope_;
     bool changed_ = false;
     std::map<std::string, std::string> anon_;  // anonymous set name -> canonical content
@@ -325,12 +327,12 @@ private:
 
 }  // namespace
 
-Result<KernelView> NetlinkKernel::read(const std::string& table, KnownElements* known) {
+Result<KernelView> NetlinkKernel::read(const std::string& table, const ReadOptions& options) {
     constexpr int kAttempts = 10;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         auto genid = generation();
         if (!genid) return tl::unexpected(genid.error());
-        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, known, scope_);
+        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, options, scope_);
         auto observed = reader.read();
         if (!observed) return tl::unexpected(observed.error());
         if (reader.changed()) continue;

@@ -55,15 +55,24 @@ struct CommitOutcome {
     std::uint32_t genid_after = 0;  // generation after a successful commit (0: unknown)
 };
 
+// What read() fetches besides declarations, rules and counters.
+struct ReadOptions {
+    // Elements of our last commit: used instead of dumping a set while the
+    // generation and the kernel are the ones they were recorded at.
+    KnownElements* known = nullptr;
+    // false: no set elements at all (status needs counters, not a dump of a
+    // million-element set).
+    bool elements = true;
+};
+
 class RulesetKernel {
 public:
     virtual ~RulesetKernel() = default;
     // Reads table `inet <name>`: chains and rules, named sets with their
-    // elements, named counters. Consistent: retried if the ruleset changes
-    // while it is being dumped. When `known` matches the table and the
-    // current generation, the elements of its sets are moved out of it
-    // instead of being dumped.
-    virtual Result<KernelView> read(const std::string& table, KnownElements* known = nullptr) = 0;
+    // elements (see ReadOptions), named counters. Consistent: retried if the
+    // ruleset changes while it is being dumped. Known elements used are moved
+    // out of `options.known`.
+    virtual Result<KernelView> read(const std::string& table, const ReadOptions& options = {}) = 0;
     // Sends a closed batch as one transaction and reads every acknowledgement.
     virtual Result<CommitOutcome> commit(const emit::Batch& batch) = 0;
 };

@@ -156,8 +156,8 @@ namespace {
 class RacingKernel final : public kernel::RulesetKernel {
 public:
     RacingKernel(kernel::RulesetKernel& real, int races) : real_(real), races_(races) {}
-    Result<kernel::KernelView> read(const std::string& table, kernel::KnownElements* known) override {
-        return real_.read(table, known);
+    Result<kernel::KernelView> read(const std::string& table, const kernel::ReadOptions& options) override {
+        return real_.read(table, options);
     }
     Result<kernel::CommitOutcome> commit(const emit::Batch& batch) override {
         if (races_-- > 0) sh("nft add table ip racer" + std::to_string(races_));
@@ -352,6 +352,15 @@ TEST_CASE("changing one address of a large set sends one small message", "[kerne
     REQUIRE(view->table);
     REQUIRE(view->table->sets.size() == 1);
     CHECK(view->table->sets[0].elements.size() == 100001);  // start + end each, and nft's zero marker
+
+    // What status reads: the set's declaration and the counters, no elements.
+    auto summary = k->read("nftpolicy", kernel::ReadOptions{nullptr, false});
+    REQUIRE(summary);
+    REQUIRE(summary->table);
+    REQUIRE(summary->table->sets.size() == 1);
+    CHECK(summary->table->sets[0].def.name == "big");
+    CHECK(summary->table->sets[0].elements.empty());
+    CHECK(summary->table->chains.size() == view->table->chains.size());
 
     mut(t.sets[0].elements).erase(mut(t.sets[0].elements).begin() + 25000);
     auto small = kernel::apply(*k, t);

@@ -19,7 +19,7 @@ public:
     std::vector<std::size_t> committed_sizes;
     int reads = 0;
 
-    Result<kernel::KernelView> read(const std::string&, kernel::KnownElements*) override {
+    Result<kernel::KernelView> read(const std::string&, const kernel::ReadOptions&) override {
         ++reads;
         return kernel::KernelView{static_cast<std::uint32_t>(40 + reads), "boot:1", std::nullopt};
     }
