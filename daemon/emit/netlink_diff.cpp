@@ -204,10 +204,6 @@ struct Planner {
 
     // ---- encoding, in dependency order ----------------------------------
 
-    void for_each_desired(const DesiredSet& s, const std::function<void(const KeyElem&)>& fn) const {
-        if (s.addr != nullptr) for_each_interval_element(s.addr->elements, s.addr->family, fn);
-    }
-
     // Deletions (add == false) or additions of one kept set's elements.
     std::size_t write_element_diff(const DesiredSet& s, const ObservedSet& o, bool add) {
         encode::ElementWriter w(plan.batch, add, want.name, s.def, 0, origin(s.span, "elements of set " + s.def.name));
@@ -246,8 +242,9 @@ struct Planner {
         encode::ElementWriter w(plan.batch, true, want.name, s.def, s.id, origin(s.span, "elements of set " + s.def.name));
         if (s.def.flags & NFT_SET_MAP) {
             for (const MapElem& e : s.map_elements) w.put(e);
-        } else {
-            for_each_desired(s, [&w](const KeyElem& e) { w.put(e); });
+        } else if (s.addr != nullptr) {
+            IntervalElements elements(s.addr->elements, s.addr->family);
+            while (const KeyElem* e = elements.next()) w.put(*e);
         }
     }
 

@@ -105,7 +105,7 @@ std::vector<std::uint8_t> comment_udata(std::uint8_t type, const std::string& co
 // ---- elements ---------------------------------------------------------------
 
 // Interval elements of [lo, hi] pairs in a key space whose largest value is
-// `top`: see for_each_interval_element().
+// `top`: see IntervalElements.
 template <typename Range, typename Fn>
 void interval_elements(const std::vector<Range>& ranges, U128 top, Fn&& fn) {
     if (ranges.empty()) return;
@@ -495,11 +495,6 @@ struct Builder {
 
 void RuleDeleter::operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
 
-void for_each_interval_element(const std::vector<net::Interval>& intervals, net::Family family,
-                               const std::function<void(const KeyElem&)>& fn) {
-    IntervalElements elements(intervals, family);
-    while (const KeyElem* e = elements.next()) fn(*e);
-}
 
 Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options) {
     Builder b{table, options.interface_index, 1, {}};

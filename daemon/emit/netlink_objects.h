@@ -88,9 +88,5 @@ struct ObjectOptions {
 // not exist. The IR table must outlive the result (address sets point into it).
 Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options = {});
 
-// The elements of an address set as the kernel stores an interval set, in
-// ascending key order (see IntervalElements).
-void for_each_interval_element(const std::vector<net::Interval>& intervals, net::Family family,
-                               const std::function<void(const KeyElem&)>& fn);
 
 }  // namespace nftpolicy::emit

@@ -28,7 +28,8 @@ net::Interval v4(const char* text) { return net::parse_address_entry(text)->rang
 
 std::vector<KeyElem> elements_of(const std::vector<net::Interval>& ivs, net::Family f = net::Family::ipv4) {
     std::vector<KeyElem> out;
-    emit::for_each_interval_element(ivs, f, [&out](const KeyElem& e) { out.push_back(e); });
+    emit::IntervalElements elements(ivs, f);
+    while (const KeyElem* e = elements.next()) out.push_back(*e);
     return out;
 }
 
