@@ -100,12 +100,6 @@ private:
 
 }  // namespace
 
-std::string ruleset_hash(const std::string& text) {
-    Hasher h;
-    h.add(text.data(), text.size());
-    return h.hex();
-}
-
 std::string ruleset_hash(const ir::Table& table) {
     ir::Table skeleton = table;  // copy-on-write lists: no element is copied
     for (auto& set : skeleton.sets) set.elements = {};

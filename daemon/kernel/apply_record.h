@@ -30,11 +30,9 @@ Result<void> write_record(const std::string& path, const ApplyRecord& record);
 // nullopt when the file does not exist.
 Result<std::optional<ApplyRecord>> read_record(const std::string& path);
 
-// 16 hex digits of FNV-1a 64 over `text`.
-std::string ruleset_hash(const std::string& text);
-
-// 16 hex digits of FNV-1a 64 over the table's nft text without its address
-// set elements, followed by those elements' interval bytes. Equal tables hash
+// 16 hex digits of XXH3-64 over the table's nft text without its address
+// set elements, followed by those elements' intervals as they lie in memory
+// (the hash is only compared on the machine that computed it). Equal tables hash
 // equal; a million-address set is hashed without printing it (printing it to
 // hash it cost ~100 MB and half of apply's userspace time at 1M).
 std::string ruleset_hash(const ir::Table& table);
