@@ -6,6 +6,7 @@
 // neither side holds a second copy of a million-interval set.
 #include "kernel/element_cache.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
