@@ -7,6 +7,7 @@ packages=(
     libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
     libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
     nftables iproute2 util-linux python3
+    dpkg-dev lintian mmdebstrap systemd-container
 )
 missing=()
 for p in "${packages[@]}"; do
