@@ -1,0 +1,112 @@
+#include "support/file_read.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace nftpolicy {
+
+namespace {
+
+// Closes the descriptor on every path out of read_regular_file.
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// What a non-regular file is, in the words of ls(1) and find(1).
+const char* type_name(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a named pipe (FIFO)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+std::string wrong_type(mode_t mode) { return fmt::format("it is {}; expected a regular file", type_name(mode)); }
+
+// Why open(2) failed, said the way the user can act on it. ENXIO is what
+// opening a socket (or a device without a driver) gives: say which it is.
+std::string open_error(const std::string& path, int err) {
+    switch (err) {
+        case ENOENT: return "no such file";
+        case ENOTDIR: return "a component of the path is not a directory";
+        case EACCES: return "permission denied";
+        case ELOOP: return "too many levels of symbolic links (a symlink loop?)";
+        case ENAMETOOLONG: return "the file name is longer than the system allows";
+        case ENXIO: {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return wrong_type(st.st_mode);
+            break;
+        }
+        default: break;
+    }
+    return std::strerror(err);
+}
+
+std::string too_large(const FileKind& kind) {
+    return fmt::format("it is larger than {}, the limit for {}", format_size(kind.max_bytes), kind.name);
+}
+
+// Reads at most max + 1 bytes, so that a file that grew after fstat (or
+// lied about its size) is still caught by the limit.
+Result<std::string> read_bounded(int fd, std::size_t expected, const FileKind& kind) {
+    std::string text(expected + 1, '\0');
+    std::size_t used = 0;
+    for (;;) {
+        if (used == text.size()) {
+            if (text.size() > kind.max_bytes) return fail(ErrorKind::io, too_large(kind));
+            text.resize(std::min(text.size() * 2, kind.max_bytes + 1));
+        }
+        ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(ErrorKind::io, std::strerror(errno));
+        if (n == 0) break;
+        used += static_cast<std::size_t>(n);
+    }
+    text.resize(used);
+    return text;
+}
+
+}  // namespace
+
+Result<std::string> read_regular_file(const std::string& path, const FileKind& kind) {
+    if (path.empty()) return fail(ErrorKind::io, "the file name is empty; expected the path of a regular file");
+    // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) {
+        int err = errno;
+        return fail(err == EACCES ? ErrorKind::permission : ErrorKind::io, open_error(path, err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail(ErrorKind::io, std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail(ErrorKind::io, wrong_type(st.st_mode));
+    auto size = static_cast<std::size_t>(st.st_size);
+    if (size > kind.max_bytes) return fail(ErrorKind::io, too_large(kind));
+    return read_bounded(fd.get(), size, kind);
+}
+
+std::string format_size(std::size_t bytes) {
+    constexpr std::size_t kKiB = 1024, kMiB = kKiB * kKiB;
+    if (bytes >= kMiB && bytes % kMiB == 0) return fmt::format("{} MiB", bytes / kMiB);
+    if (bytes >= kKiB && bytes % kKiB == 0) return fmt::format("{} KiB", bytes / kKiB);
+    return fmt::format("{} bytes", bytes);
+}
+
+}  // namespace nftpolicy

@@ -1,0 +1,30 @@
+// Reading the files a policy names (the policy itself, its includes, address
+// lists). A name in a policy may point at anything: a directory, a FIFO that
+// would block forever, /dev/zero that never ends, a symlink loop. So every
+// such file is read the same way: opened without blocking, its type taken
+// from the open descriptor (no race with a rename), and read up to a limit.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "support/result.h"
+
+namespace nftpolicy {
+
+// What kind of file is being read, for messages, and how large it may be.
+struct FileKind {
+    const char* name;       // "a policy file": "it is larger than 4 MiB, the limit for a policy file"
+    std::size_t max_bytes;  // a file larger than this is refused, not truncated
+};
+
+// The whole contents of the regular file `path`. On failure the Error's
+// message says what was found and what was expected, without the path
+// ("it is a directory; expected a regular file"): callers name the file
+// the way their user wrote it.
+Result<std::string> read_regular_file(const std::string& path, const FileKind& kind);
+
+// "4 MiB", "512 KiB", "100 bytes": a limit as the documentation writes it.
+std::string format_size(std::size_t bytes);
+
+}  // namespace nftpolicy

@@ -1,0 +1,76 @@
+// read_regular_file: a regular file is read whole; anything else is refused
+// at once, by type, without blocking (a FIFO with no writer) and without
+// reading forever (/dev/zero).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "support/file_read.h"
+
+using namespace nftpolicy;
+
+namespace {
+
+constexpr FileKind kSmall{"a test file", 16};
+
+struct Scratch {
+    std::filesystem::path dir;
+    Scratch() {
+        char tmpl[] = "/tmp/nftpolicy-read-XXXXXX";
+        dir = mkdtemp(tmpl);
+    }
+    ~Scratch() { std::filesystem::remove_all(dir); }
+    std::string path(const char* name) const { return (dir / name).string(); }
+};
+
+std::string error_of(const std::string& path, const FileKind& kind = kSmall) {
+    auto r = read_regular_file(path, kind);
+    return r ? std::string("read ") + std::to_string(r->size()) + " bytes" : r.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("read_regular_file: a regular file, up to and at the limit") {
+    Scratch s;
+    std::ofstream(s.path("ok")) << "0123456789abcdef";
+    auto r = read_regular_file(s.path("ok"), kSmall);
+    REQUIRE(r);
+    CHECK(*r == "0123456789abcdef");
+    std::ofstream(s.path("empty")).flush();
+    CHECK(read_regular_file(s.path("empty"), kSmall).value() == "");
+    std::ofstream(s.path("big")) << "0123456789abcdefX";
+    CHECK(error_of(s.path("big")) == "it is larger than 16 bytes, the limit for a test file");
+}
+
+TEST_CASE("read_regular_file: what is not a regular file is named") {
+    Scratch s;
+    REQUIRE(mkfifo(s.path("fifo").c_str(), 0600) == 0);
+    CHECK(error_of(s.path("fifo")) == "it is a named pipe (FIFO); expected a regular file");
+    CHECK(error_of(s.dir.string()) == "it is a directory; expected a regular file");
+    CHECK(error_of("/dev/zero") == "it is a character device; expected a regular file");
+    CHECK(error_of("") == "the file name is empty; expected the path of a regular file");
+    CHECK(error_of(s.path("missing")) == "no such file");
+    std::filesystem::create_symlink("loop", s.path("loop"));
+    CHECK(error_of(s.path("loop")) == "too many levels of symbolic links (a symlink loop?)");
+    CHECK(error_of(s.path("loop") + "/x") == "too many levels of symbolic links (a symlink loop?)");
+    CHECK(error_of(s.path(std::string(300, 'n').c_str())) == "the file name is longer than the system allows");
+}
+
+TEST_CASE("read_regular_file: a file that grows past the limit while read is refused") {
+    // /proc files report size 0 and then have content: the limit still holds.
+    auto r = read_regular_file("/proc/self/status", FileKind{"a test file", 8});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "it is larger than 8 bytes, the limit for a test file");
+    CHECK(read_regular_file("/proc/self/status", FileKind{"a test file", 1 << 20}).has_value());
+}
+
+TEST_CASE("format_size") {
+    CHECK(format_size(8u << 20) == "8 MiB");
+    CHECK(format_size(4096) == "4 KiB");
+    CHECK(format_size(1000) == "1000 bytes");
+}
