@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,23 +44,65 @@ void add_note(Diagnostic& d, SourceSpan span, std::string message) {
 
 namespace {
 
-// The quoted source line and a "^~~~" marker under the span (one line only;
-// a multi-line span is marked to the end of its first line).
+// The source line as it may be printed: a control character (a NUL, an
+// escape sequence, a DEL: the very things some diagnostics are about) would
+// garble the terminal or the log, so each shows as U+FFFD, one column wide
+// like the character it stands for.
+std::string printable(std::string_view line) {
+    std::string out;
+    out.reserve(line.size());
+    for (char c : line) {
+        auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && c != '\t') || b == 0x7f) {
+            out += "\xEF\xBF\xBD";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// Lines longer than this are quoted in part, a window around the span with
+// "..." where the line was cut: a generated policy may hold megabytes on one
+// line, and each diagnostic on it would otherwise print all of it.
+constexpr std::size_t kExcerptWidth = 200;
+constexpr std::size_t kExcerptLead = 60;  // bytes kept before the span
+
+bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
+
+// The byte range [begin, end) of `text` to quote around 0-based `first`,
+// never cutting a UTF-8 sequence.
+std::pair<std::size_t, std::size_t> excerpt_window(std::string_view text, std::size_t first) {
+    if (text.size() <= kExcerptWidth) return {0, text.size()};
+    std::size_t begin = std::min(first > kExcerptLead ? first - kExcerptLead : 0, text.size() - kExcerptWidth);
+    std::size_t end = begin + kExcerptWidth;
+    while (begin > 0 && is_utf8_continuation(text[begin])) --begin;
+    while (end < text.size() && is_utf8_continuation(text[end])) --end;
+    return {begin, end};
+}
+
+// The quoted source line (or its window) and a "^~~~" marker under the span
+// (one line only; a multi-line span is marked to the end of its first line).
 std::string render_excerpt(const SourceSpan& span) {
     if (!span.valid()) return {};
-    std::string_view text = span.file->line(span.begin.line);
-    std::uint32_t first = span.begin.column == 0 ? 1 : span.begin.column;
-    std::uint32_t last = span.end.line == span.begin.line && span.end.column >= first
-                             ? span.end.column
-                             : static_cast<std::uint32_t>(std::max<std::size_t>(text.size(), first));
+    std::string_view line = span.file->line(span.begin.line);
+    std::size_t first = span.begin.column == 0 ? 1 : span.begin.column;
+    std::size_t last = span.end.line == span.begin.line && span.end.column >= first
+                           ? span.end.column
+                           : std::max<std::size_t>(line.size(), first);
+    auto [begin, end] = excerpt_window(line, first - 1);
+    std::string_view text = line.substr(begin, end - begin);
+    std::string lead = begin > 0 ? "..." : "";
+    if (end < line.size()) last = std::min(last, std::max(end, first));
     std::string gutter = fmt::format("{:>5}", span.begin.line);
-    std::string marker(first - 1, ' ');
-    for (std::size_t i = 0; i < marker.size() && i < text.size(); ++i) {
-        if (text[i] == '\t') marker[i] = '\t';  // keep the caret aligned under tabs
+    std::string marker(lead.size() + first - 1 - begin, ' ');
+    for (std::size_t i = 0; i < text.size() && lead.size() + i < marker.size(); ++i) {
+        if (text[i] == '\t') marker[lead.size() + i] = '\t';  // keep the caret aligned under tabs
     }
     marker += '^';
     marker.append(last - first, '~');
-    return fmt::format("{} | {}\n{} | {}\n", gutter, text, std::string(gutter.size(), ' '), marker);
+    return fmt::format("{} | {}{}{}\n{} | {}\n", gutter, lead, printable(text), end < line.size() ? "..." : "",
+                       std::string(gutter.size(), ' '), marker);
 }
 
 const char* severity_name(Severity s) {
