@@ -1,11 +1,11 @@
 #include "policy/address_file.h"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
+
+#include "policy/limits.h"
+#include "support/file_read.h"
 
 namespace nftpolicy::policy {
 
@@ -55,16 +55,6 @@ bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries
     return errors == 0;
 }
 
-// The whole file, read with one allocation of its size.
-std::optional<std::string> slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary | std::ios::ate);
-    if (!in) return std::nullopt;
-    std::string text(static_cast<std::size_t>(in.tellg()), '\0');
-    in.seekg(0);
-    if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) return std::nullopt;
-    return text;
-}
-
 }  // namespace
 
 std::string address_error(std::string_view text, const std::string& why) {
@@ -77,9 +67,11 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     namespace fs = std::filesystem;
     fs::path p(path);
     if (p.is_relative()) p = fs::path(policy_file.path).parent_path() / p;
-    auto text = slurp(p);
+    // An empty name would become the policy's own directory: refuse it as itself.
+    if (path.empty()) p.clear();
+    auto text = read_regular_file(p.string(), limits::kAddressList);
     if (!text) {
-        diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), std::strerror(errno)));
+        diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), text.error().message));
         return std::nullopt;
     }
     const SourceFile& list = sources.add(p.string(), std::move(*text));

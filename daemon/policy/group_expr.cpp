@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "policy/limits.h"
+
 namespace nftpolicy::policy {
 
 namespace {
@@ -48,6 +50,7 @@ private:
             skip_space();
             if (pos_ == text_.size() || (text_[pos_] != '|' && text_[pos_] != '-')) break;
             if (glued_hyphen()) return fail(glued_hyphen_message());
+            if (!count_operator()) return std::nullopt;
             auto op = text_[pos_++] == '|' ? GroupExpr::Op::union_ : GroupExpr::Op::difference;
             auto rhs = parse_term();
             if (!rhs) return std::nullopt;
@@ -81,6 +84,7 @@ private:
         while (lhs) {
             skip_space();
             if (pos_ == text_.size() || text_[pos_] != '&') break;
+            if (!count_operator()) return std::nullopt;
             ++pos_;
             auto rhs = parse_factor();
             if (!rhs) return std::nullopt;
@@ -94,8 +98,14 @@ private:
         if (pos_ == text_.size()) return fail("group expression ends early; expected a group name or '('");
         std::size_t begin = pos_;
         if (text_[pos_] == '(') {
+            if (++parens_ > limits::kExprParens) {
+                return fail(fmt::format("parentheses nest more than {} deep in this group expression; "
+                                        "expected at most {} levels (name the inner parts as groups)",
+                                        limits::kExprParens, limits::kExprParens));
+            }
             ++pos_;
             auto inner = parse_expr();
+            --parens_;
             if (!inner) return std::nullopt;
             skip_space();
             if (pos_ == text_.size() || text_[pos_] != ')') return fail("expected ')' in group expression");
@@ -114,6 +124,16 @@ private:
         ref.text = ref.name;
         ref.span = span(begin, pos_);
         return ref;
+    }
+
+    // Each operator makes the expression tree one level deeper (they are
+    // left-associative), and the tree is walked recursively later: bound it.
+    bool count_operator() {
+        if (++operators_ <= limits::kExprOperators) return true;
+        fail(fmt::format("this group expression has more than {} operators; expected at most {} "
+                         "(name parts of it as groups)",
+                         limits::kExprOperators, limits::kExprOperators));
+        return false;
     }
 
     GroupExpr combine(GroupExpr::Op op, GroupExpr lhs, GroupExpr rhs, std::size_t begin) {
@@ -152,6 +172,8 @@ private:
     SourcePos start_;
     Diagnostics& diags_;
     std::size_t pos_ = 0;
+    std::size_t parens_ = 0;     // '(' open around pos_
+    std::size_t operators_ = 0;  // operators read so far
 };
 
 }  // namespace

@@ -6,16 +6,17 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <set>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "policy/file_policy.h"
+#include "policy/group_depth.h"
+#include "policy/limits.h"
 #include "policy/toml_reader.h"
+#include "support/file_read.h"
 #include "support/text.h"
 
 namespace nftpolicy::policy {
@@ -51,20 +52,15 @@ public:
         return load_file(file);
     }
 
+    // `included_at` is the include entry, or invalid for the site file.
     std::optional<Merged> load_path(const std::string& path, SourceSpan included_at) {
-        std::error_code ec;
-        if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
-            diags_.error(included_at, fmt::format("cannot read '{}': not a regular file", path));
+        auto text = read_regular_file(path, limits::kPolicyFile);
+        if (!text) {
+            const char* what = included_at.valid() ? "included policy " : "";
+            diags_.error(included_at, fmt::format("cannot read {}'{}': {}", what, path, text.error().message));
             return std::nullopt;
         }
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            diags_.error(included_at, fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-            return std::nullopt;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return load_text(path, ss.str());
+        return load_text(path, std::move(*text));
     }
 
 private:
@@ -86,22 +82,22 @@ private:
         return ec ? path : c.string();
     }
 
+    // The file an include names: a path (it has a '/', ends in .toml, or is
+    // "." or ".."), relative to the including file, or NAME.toml in the first
+    // directory of the search path that has an entry of that name. Any entry counts, so
+    // that a directory or a FIFO there is reported as what it is.
     std::optional<std::string> find_include(const FilePolicy& own, const NameRef& ref) {
-        bool is_path = ref.name.find('/') != std::string::npos || ref.name.ends_with(".toml");
+        if (ref.name.empty()) {
+            diags_.error(ref.span, "empty include name; expected a profile name or the path of a .toml file");
+            return std::nullopt;
+        }
+        bool is_path = ref.name.find('/') != std::string::npos || ref.name.ends_with(".toml") ||
+                       ref.name == "." || ref.name == "..";
         fs::path dir = fs::path(own.file->path).parent_path();
         std::vector<std::string> tried;
-        if (is_path) {
-            fs::path p = fs::path(ref.name).is_absolute() ? fs::path(ref.name) : dir / ref.name;
-            if (fs::is_regular_file(p)) return p.string();
+        for (const auto& p : include_candidates(dir, ref.name, is_path)) {
+            if (entry_present(p)) return p.string();
             tried.push_back(p.string());
-        } else {
-            std::vector<fs::path> dirs{dir};
-            for (const auto& d : options_.search_path) dirs.emplace_back(d);
-            for (const auto& d : dirs) {
-                fs::path p = d / (ref.name + ".toml");
-                if (fs::is_regular_file(p)) return p.string();
-                tried.push_back(p.string());
-            }
         }
         std::string msg = fmt::format("cannot find included policy '{}'", ref.name);
         if (!is_path) {
@@ -113,15 +109,33 @@ private:
         return std::nullopt;
     }
 
+    std::vector<fs::path> include_candidates(const fs::path& dir, const std::string& name, bool is_path) const {
+        if (is_path) return {fs::path(name).is_absolute() ? fs::path(name) : dir / name};
+        std::vector<fs::path> out{dir / (name + ".toml")};
+        for (const auto& d : options_.search_path) out.push_back(fs::path(d) / (name + ".toml"));
+        return out;
+    }
+
+    // True unless nothing is there; an entry that cannot even be looked at
+    // (a name too long, a loop) is "there", and reading it says why.
+    static bool entry_present(const fs::path& p) {
+        std::error_code ec;
+        fs::file_status st = fs::symlink_status(p, ec);
+        if (ec) return ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory;
+        return fs::exists(st);
+    }
+
     // Names of the profiles (NAME.toml) an include could have meant.
     std::vector<std::string> profiles_on_path(const fs::path& dir) const {
         std::vector<std::string> names;
         std::vector<fs::path> dirs{dir};
         for (const auto& d : options_.search_path) dirs.emplace_back(d);
         for (const auto& d : dirs) {
+            // The error_code forms throughout: an unreadable directory on the
+            // path must not end the run with an exception.
             std::error_code ec;
-            for (const auto& entry : fs::directory_iterator(d, ec)) {
-                if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+            for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+                if (it->path().extension() == ".toml") names.push_back(it->path().stem().string());
             }
         }
         return names;
@@ -136,6 +150,10 @@ private:
             std::string key = canonical(*path);
             if (std::find(stack_.begin(), stack_.end(), key) != stack_.end()) {
                 report_cycle(ref, key);
+                continue;
+            }
+            if (stack_.size() >= limits::kIncludeDepth) {
+                report_too_deep(ref);
                 continue;
             }
             if (!done_.insert(key).second) continue;  // diamond: already merged once
@@ -153,6 +171,15 @@ private:
         std::vector<std::string> chain(shown_.begin() + start, shown_.end());
         chain.push_back(shown_[static_cast<std::size_t>(start)]);
         diags_.error(ref.span, fmt::format("include cycle: {}", fmt::join(chain, " -> ")));
+    }
+
+    // Each level of includes is a few frames of recursion; a limit keeps a
+    // generated chain of thousands of files from exhausting the stack.
+    void report_too_deep(const NameRef& ref) {
+        auto& d = diags_.error(ref.span, fmt::format("includes nest more than {} files deep (the site file "
+                                                     "counts as one); expected at most {} levels of includes",
+                                                     limits::kIncludeDepth, limits::kIncludeDepth - 1));
+        add_note(d, {}, fmt::format("included from {}", fmt::join(shown_, " -> ")));
     }
 
     // Siblings must agree on groups and services, unless `own` redefines them.
@@ -294,6 +321,7 @@ Policy finish(Merged m, Diagnostics& diags) {
 std::optional<Policy> finish_stage(std::optional<Merged> merged, Diagnostics& diags) {
     std::optional<Policy> p;
     if (merged) p = finish(std::move(*merged), diags);
+    if (p) check_group_depth(p->groups, diags);
     diags.sort_by_location();
     if (diags.has_errors()) return std::nullopt;
     return p;
