@@ -1,0 +1,317 @@
+// The pre-parse check (see toml_precheck.h). Two passes: control characters
+// over every byte, then a small scanner that follows TOML's structure (lines,
+// table headers, keys, values, strings, comments, arrays, inline tables) and
+// looks at every key. The scanner stops quietly at anything it does not
+// expect: that is invalid TOML, and toml++ stops with its own error at or
+// before that point, so nothing after it reaches the parser.
+#include "policy/toml_precheck.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "policy/limits.h"
+
+namespace nftpolicy::policy {
+
+namespace {
+
+constexpr int kEnd = -1;
+
+bool is_bare_key_char(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+bool is_digit(int c) { return c >= '0' && c <= '9'; }
+
+// The first control character TOML forbids: all of U+0000-U+001F but tab
+// and line breaks, and U+007F. A carriage return must start a CRLF.
+std::optional<PrecheckFinding> find_control(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\t' || c == '\n' || (c >= 0x20 && c != 0x7f)) continue;
+        if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+        if (c == '\r') return PrecheckFinding{i, "invalid TOML: carriage return (U+000D) not followed by a line feed"};
+        return PrecheckFinding{i, fmt::format("invalid TOML: control character U+{:04X}; TOML allows only tab "
+                                              "and line breaks outside escapes",
+                                              c)};
+    }
+    return std::nullopt;
+}
+
+// The UTF-8 sequence starting at `i`, to quote it whole; a stray byte as \xNN.
+std::string quote_char(std::string_view text, std::size_t i) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    bool whole = lead >= 0xc0 && lead < 0xf8 && i + len <= text.size() &&
+                 std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                             text.begin() + static_cast<std::ptrdiff_t>(i + len),
+                             [](char b) { return (static_cast<unsigned char>(b) & 0xc0) == 0x80; });
+    if (!whole) return fmt::format("\\x{:02X}", lead);
+    return std::string(text.substr(i, len));
+}
+
+class Scanner {
+public:
+    explicit Scanner(std::string_view text) : text_(text) {}
+
+    std::optional<PrecheckFinding> run() {
+        if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // a UTF-8 byte order mark
+        while (pos_ < text_.size() && document_line()) {
+        }
+        return finding_;
+    }
+
+private:
+    // ---- the document: one line at a time -------------------------------
+
+    bool document_line() {
+        skip_ws();
+        if (newline()) return true;
+        if (peek() == '#') {
+            comment();
+            return newline() || at_end();
+        }
+        if (!(peek() == '[' ? header() : keyval())) return false;
+        skip_ws();
+        if (peek() == '#') comment();
+        return newline() || at_end();
+    }
+
+    bool header() {
+        ++pos_;
+        bool array_of_tables = peek() == '[';
+        if (array_of_tables) ++pos_;
+        in_header_ = true;
+        bool named = key();
+        in_header_ = false;
+        if (!named) return false;
+        skip_ws();
+        if (!eat(']')) return false;
+        return !array_of_tables || eat(']');
+    }
+
+    bool keyval() {
+        if (!key()) return false;
+        skip_ws();
+        return eat('=') && value(0);
+    }
+
+    // ---- keys -------------------------------------------------------------
+
+    bool key() {
+        for (std::size_t parts = 1;; ++parts) {
+            skip_ws();
+            if (parts > limits::kKeyParts) {
+                return report(pos_, fmt::format("this key has more than {} dotted parts; expected at most {}",
+                                                limits::kKeyParts, limits::kKeyParts));
+            }
+            if (!key_part(parts > 1)) return false;
+            skip_ws();
+            if (!eat('.')) return true;
+        }
+    }
+
+    bool key_part(bool after_dot) {
+        int c = peek();
+        if (c == '"') return basic_string();
+        if (c == '\'') return literal_string();
+        if (c >= 0x80) return report_bare_key_char();
+        if (!is_bare_key_char(c)) return missing_key_part(c, after_dot);
+        while (is_bare_key_char(peek())) ++pos_;
+        if (peek() >= 0x80) return report_bare_key_char();
+        return true;
+    }
+
+    // `[.a]`, `a..b = 1`, `[a.]`: a dotted key with an empty part. Anything
+    // else where a key should start is left to toml++.
+    bool missing_key_part(int c, bool after_dot) {
+        if (c == '.' || after_dot) {
+            return report(pos_, after_dot ? "invalid TOML: expected a key name after '.'"
+                                          : "invalid TOML: expected a key name before '.'");
+        }
+        if (c == ']' && in_header_) return report(pos_, "invalid TOML: expected a table name between '[' and ']'");
+        return false;
+    }
+
+    bool report_bare_key_char() {
+        std::string ch = quote_char(text_, pos_);
+        return report(pos_, fmt::format("invalid TOML: '{}' in a bare key; bare keys are ASCII letters, digits, "
+                                        "'-' and '_' (put other names in quotes)",
+                                        ch));
+    }
+
+    // ---- values -----------------------------------------------------------
+
+    bool value(std::size_t depth) {
+        skip_ws();
+        int c = peek();
+        if (c == '"') return starts_with("\"\"\"") ? multiline_string('"') : basic_string();
+        if (c == '\'') return starts_with("'''") ? multiline_string('\'') : literal_string();
+        if (c == '[') return array(depth + 1);
+        if (c == '{') return inline_table(depth + 1);
+        return bare_value();
+    }
+
+    bool nesting_ok(std::size_t depth) {
+        if (depth <= limits::kValueNesting) return true;
+        return report(pos_, fmt::format("arrays and inline tables nest more than {} deep here; expected at most {}",
+                                        limits::kValueNesting, limits::kValueNesting));
+    }
+
+    bool array(std::size_t depth) {
+        if (!nesting_ok(depth)) return false;
+        ++pos_;
+        for (;;) {
+            skip_blank();
+            if (eat(']')) return true;
+            if (!value(depth)) return false;
+            skip_blank();
+            if (eat(']')) return true;
+            if (!eat(',')) return false;
+        }
+    }
+
+    bool inline_table(std::size_t depth) {
+        if (!nesting_ok(depth)) return false;
+        ++pos_;
+        skip_ws();
+        if (eat('}')) return true;
+        for (;;) {
+            if (!key()) return false;
+            skip_ws();
+            if (!eat('=') || !value(depth)) return false;
+            skip_ws();
+            if (eat('}')) return true;
+            if (!eat(',')) return false;
+        }
+    }
+
+    // Numbers, booleans, dates and times. A date-time may have a space
+    // between date and time ("1979-05-27 07:32:00").
+    bool bare_value() {
+        std::size_t start = pos_;
+        while (is_bare_value_char(peek())) ++pos_;
+        if (pos_ - start == 10 && text_[start + 4] == '-' && peek() == ' ' && pos_ + 1 < text_.size() &&
+            is_digit(static_cast<unsigned char>(text_[pos_ + 1]))) {
+            ++pos_;
+            while (is_bare_value_char(peek())) ++pos_;
+        }
+        return pos_ > start;
+    }
+
+    static bool is_bare_value_char(int c) {
+        return c != kEnd && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' && c != ']' && c != '}' &&
+               c != '#' && c != '[' && c != '{' && c != '"' && c != '\'' && c != '=';
+    }
+
+    // ---- strings ----------------------------------------------------------
+
+    bool basic_string() {
+        ++pos_;
+        for (int c = peek(); c != kEnd && c != '\n' && c != '\r'; c = peek()) {
+            pos_ += c == '\\' ? 2 : 1;
+            if (c == '"') return true;
+        }
+        return false;
+    }
+
+    bool literal_string() {
+        ++pos_;
+        for (int c = peek(); c != kEnd && c != '\n' && c != '\r'; c = peek()) {
+            ++pos_;
+            if (c == '\'') return true;
+        }
+        return false;
+    }
+
+    // """...""" or '''...''': up to two quotes may end the content right
+    // before the closing three ("""a""""" is `a""`).
+    bool multiline_string(char quote) {
+        pos_ += 3;
+        while (pos_ < text_.size()) {
+            char c = text_[pos_];
+            if (c == '\\' && quote == '"') {
+                pos_ += 2;
+                continue;
+            }
+            if (c != quote) {
+                ++pos_;
+                continue;
+            }
+            std::size_t run = 0;
+            for (; peek() == quote; ++pos_) ++run;
+            if (run >= 3) return run <= 5;
+        }
+        return false;
+    }
+
+    // ---- characters ---------------------------------------------------------
+
+    int peek() const { return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_]) : kEnd; }
+    bool at_end() const { return pos_ >= text_.size(); }
+    bool starts_with(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
+
+    bool eat(char c) {
+        if (peek() != static_cast<unsigned char>(c)) return false;
+        ++pos_;
+        return true;
+    }
+
+    void skip_ws() {
+        while (peek() == ' ' || peek() == '\t') ++pos_;
+    }
+
+    bool newline() {
+        if (starts_with("\r\n")) ++pos_;
+        return eat('\n');
+    }
+
+    void comment() {
+        while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
+    }
+
+    // Inside arrays: blanks, line breaks and comments.
+    void skip_blank() {
+        for (;;) {
+            skip_ws();
+            if (peek() == '#') comment();
+            if (!newline()) return;
+        }
+    }
+
+    bool report(std::size_t offset, std::string message) {
+        finding_ = PrecheckFinding{offset, std::move(message)};
+        return false;
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    bool in_header_ = false;  // the key being read names a table
+    std::optional<PrecheckFinding> finding_;
+};
+
+SourceSpan span_at(const SourceFile& file, std::size_t offset) {
+    auto it = std::upper_bound(file.line_starts.begin(), file.line_starts.end(), offset);
+    auto line = static_cast<std::uint32_t>(it - file.line_starts.begin());
+    auto column = static_cast<std::uint32_t>(offset - file.line_starts[line - 1] + 1);
+    return SourceSpan{&file, {line, column}, {line, column}};
+}
+
+}  // namespace
+
+std::optional<PrecheckFinding> precheck_toml_text(std::string_view text) {
+    auto control = find_control(text);
+    auto structure = Scanner(text).run();
+    if (control && structure) return control->offset <= structure->offset ? control : structure;
+    return control ? control : structure;
+}
+
+bool precheck_toml(const SourceFile& file, Diagnostics& diags) {
+    auto finding = precheck_toml_text(file.text);
+    if (!finding) return true;
+    diags.error(span_at(file, finding->offset), std::move(finding->message));
+    return false;
+}
+
+}  // namespace nftpolicy::policy
