@@ -85,7 +85,7 @@ void register_status(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<StatusArgs>();
     auto* cmd = app.add_subcommand("status", "show our table in the kernel, the last apply and flow counters");
     add_kernel_options(*cmd, args->kernel);
-    cmd->add_option("--table", args->table, "inet table to inspect (default: the one last applied, or nftpolicy)");
+    add_table_option(*cmd, args->table, "inet table to inspect (default: the one last applied, or nftpolicy)");
     cmd->add_flag("--json", args->json, "print the status as JSON");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }

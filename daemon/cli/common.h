@@ -42,9 +42,29 @@ struct PolicyArgs {
     std::string table;                // overrides [settings] table
 };
 
+// Every option of `app` and its subcommands takes exactly one value per
+// occurrence (repeat the option for more; some also split on commas), so that
+// `apply --phase coexist site.toml` reads site.toml as the POLICY positional,
+// never as one more phase. main() calls it once every command is registered.
+void take_one_value_per_occurrence(CLI::App& app);
+
+// `--phase` values: "PHASE" for every migration, or "MIGRATION=PHASE".
+struct PhaseArg {
+    std::string migration;  // empty: every migration
+    policy::Phase phase = policy::Phase::legacy;
+};
+std::optional<PhaseArg> parse_phase_arg(std::string_view text);
+// "a,b,,c" -> {"a", "b", "", "c"}: empty entries are kept, to be reported.
+std::vector<std::string> split_list(const std::string& value);
+
 // Adds the POLICY positional and --include-path to `cmd`.
 void add_policy_file_options(CLI::App& cmd, PolicyArgs& args);
-// Adds --host, --phase, --gates and --table to `cmd`.
+// Adds --table, checked by the rule `[settings] table` follows.
+void add_table_option(CLI::App& cmd, std::string& table, const std::string& description);
+// Adds --include-path alone (`check` takes several files).
+void add_include_path_option(CLI::App& cmd, PolicyArgs& args);
+// Adds --host, --phase, --gates and --table to `cmd`; their values are
+// checked while parsing (exit 2 before any file is read).
 void add_projection_options(CLI::App& cmd, PolicyArgs& args);
 
 // The result of a successful compile: the ruleset, what it was compiled for,
@@ -58,6 +78,7 @@ struct Compiled {
     policy::HostMode mode = policy::HostMode::host;
     std::map<std::string, policy::Phase> phases;  // effective phase per migration
     std::set<std::string> flipped_gates;          // "migration.gate"
+    std::size_t flows = 0;                        // projected flows, management included
 };
 
 // False (with a message on stderr) when `path` is missing or not a readable
@@ -67,7 +88,8 @@ bool policy_file_readable(const std::string& path);
 // Loads the policy with the configured search path; prints diagnostics.
 std::optional<policy::Policy> load(const PolicyArgs& args, SourceManager& sources);
 
-// Turns --phase/--gates into resolve options; reports bad values to stderr.
+// Turns --host/--phase/--gates into resolve options and checks the names they
+// give against the policy; reports unknown ones to stderr (a usage error).
 std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, const policy::Policy& policy);
 
 // load -> resolve -> lower. Prints diagnostics (errors and warnings) to stderr.

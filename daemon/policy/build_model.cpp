@@ -9,6 +9,7 @@
 #include "policy/address_file.h"
 #include "policy/file_policy.h"
 #include "policy/group_expr.h"
+#include "policy/names.h"
 #include "policy/schema.h"
 #include "policy/toml_reader.h"
 #include "support/text.h"
@@ -16,16 +17,6 @@
 namespace nftpolicy::policy {
 
 namespace {
-
-bool is_name(std::string_view s, bool allow_hyphen, bool allow_dot = false) {
-    if (s.empty() || s.size() > 48 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
-    for (char c : s) {
-        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (allow_hyphen && c == '-') ||
-                  (allow_dot && c == '.');
-        if (!ok) return false;
-    }
-    return true;
-}
 
 class Reader {
 public:
@@ -529,9 +520,8 @@ void read_settings(Reader& r, const toml::table& t, FilePolicy& out) {
     if (!r.check(t, schema::settings)) return;
     if (auto n = t.get("table")) {
         std::string name = n->as_string()->get();
-        if (!is_name(name, true) || name.size() > 32) {
-            r.error(r.span(*n), fmt::format("invalid table name '{}': use 1-32 letters, digits, '_' and '-'",
-                                            name));
+        if (auto bad = table_name_error(name)) {
+            r.error(r.span(*n), std::move(*bad));
             return;
         }
         out.table = NameRef{name, r.span(*n)};

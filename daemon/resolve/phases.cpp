@@ -22,7 +22,8 @@ bool declares_gate(const policy::Migration& migration, const std::string& gate) 
     return false;
 }
 
-// The migration named `name`, or nullptr after reporting that there is none.
+}  // namespace
+
 const policy::Migration* find_migration(const policy::Policy& policy, const std::string& name,
                                         SourceSpan span, Diagnostics& diags) {
     auto it = policy.migrations.find(name);
@@ -31,6 +32,8 @@ const policy::Migration* find_migration(const policy::Policy& policy, const std:
         span, "no migration named '" + name + "'" + did_you_mean(name, keys_of(policy.migrations)));
     return nullptr;
 }
+
+namespace {
 
 // True if `gate` is one of the migration's gates; reports it otherwise.
 bool check_gate(const policy::Migration& migration, const std::string& gate, SourceSpan span,
@@ -42,6 +45,16 @@ bool check_gate(const policy::Migration& migration, const std::string& gate, Sou
 }
 
 }  // namespace
+
+bool check_gate_text(const policy::Policy& policy, const std::string& text, SourceSpan span, Diagnostics& diags) {
+    auto dot = text.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+        diags.error(span, "flipped gate '" + text + "' is not of the form 'migration.gate'");
+        return false;
+    }
+    const auto* migration = find_migration(policy, text.substr(0, dot), span, diags);
+    return migration && check_gate(*migration, text.substr(dot + 1), span, diags);
+}
 
 MigrationState::MigrationState(const policy::Policy& policy, const ResolveOptions& options,
                                Diagnostics& diags)
@@ -69,17 +82,7 @@ void MigrationState::apply_policy_flips(Diagnostics& diags) {
 // Options name gates as "migration.gate" text; they have no source span.
 void MigrationState::apply_option_flips(const ResolveOptions& options, Diagnostics& diags) {
     for (const auto& text : options.flipped_gates) {
-        auto dot = text.find('.');
-        if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
-            diags.error(options.cli_span,
-                        "flipped gate '" + text + "' is not of the form 'migration.gate'");
-            continue;
-        }
-        std::string gate = text.substr(dot + 1);
-        const auto* migration =
-            find_migration(policy_, text.substr(0, dot), options.cli_span, diags);
-        if (migration && check_gate(*migration, gate, options.cli_span, diags))
-            flipped_.insert(text);
+        if (check_gate_text(policy_, text, options.cli_span, diags)) flipped_.insert(text);
     }
 }
 

@@ -46,6 +46,14 @@ class MigrationState {
     std::set<std::string> flipped_;  // "migration.gate"
 };
 
+// The migration named `name`, or nullptr after reporting that there is none.
+const policy::Migration* find_migration(const policy::Policy& policy, const std::string& name,
+                                        SourceSpan span, Diagnostics& diags);
+// True if `text` ("migration.gate") names a gate its migration declares;
+// reports it otherwise.
+bool check_gate_text(const policy::Policy& policy, const std::string& text, SourceSpan span,
+                     Diagnostics& diags);
+
 // Why a flow exists, and for a legacy flow the gate that retires it.
 struct FlowLifecycle {
     Lifecycle kind = Lifecycle::permanent;

@@ -68,6 +68,13 @@ struct ResolveOptions {
     SourceSpan cli_span;                            // invalid: errors about options have no span
 };
 
+// Checks what the options name against the policy, before any projection:
+// the host (unknown, or none chosen among several), the migration of every
+// per-migration phase, every flipped gate. Errors have `options.cli_span`, so
+// a front end can report them as a bad command line. resolve_policy makes
+// the same checks. False after reporting.
+bool check_options(const policy::Policy& policy, const ResolveOptions& options, Diagnostics& diags);
+
 // Model -> projection. Reports every problem it finds (unknown group, service,
 // gate, empty group expression, flow with no common family...) and returns
 // nullopt if there was any error.

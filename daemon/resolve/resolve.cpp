@@ -152,6 +152,14 @@ void Resolver::add_flows(Projection& out) {
 
 }  // namespace
 
+bool check_options(const policy::Policy& policy, const ResolveOptions& options, Diagnostics& diags) {
+    const std::size_t before = diags.error_count();
+    select_host(policy, options, diags);
+    for (const auto& [name, phase] : options.phase_of) find_migration(policy, name, options.cli_span, diags);
+    for (const auto& text : options.flipped_gates) check_gate_text(policy, text, options.cli_span, diags);
+    return diags.error_count() == before;
+}
+
 std::optional<Projection> resolve_policy(const policy::Policy& policy,
                                          const ResolveOptions& options, Diagnostics& diags) {
     std::size_t errors_before = diags.error_count();
