@@ -25,6 +25,7 @@ struct ApplyArgs {
     PolicyArgs policy;
     KernelArgs kernel;
     bool dry_run = false;
+    bool force = false;
 };
 
 kernel::ApplyRecord record_of(const ApplyArgs& args, const Compiled& c, std::uint32_t genid) {
@@ -63,7 +64,25 @@ void print_report(const kernel::ApplyReport& report, const std::string& table, b
     }
 }
 
+// A ruleset with no flow and no management access keeps only the baseline
+// (by default: drop all input): what an empty or truncated policy compiles
+// to. Applied only with --force; a dry run refuses it the same way.
+bool refuse_empty(const ApplyArgs& args, const Compiled& c, int& exit_code) {
+    if (c.flows > 0 || args.force) return false;
+    const std::string what = c.host.empty() ? "the policy selects no host, so the ruleset"
+                                            : fmt::format("the ruleset for host '{}'", c.host);
+    std::cerr << fmt::format("nftpolicy: error: refusing to apply: {} has no flows and no management access, "
+                             "only the baseline; nothing was changed (--force applies it anyway)\n",
+                             what);
+    exit_code = exit_invalid_policy;
+    return true;
+}
+
 void run(const ApplyArgs& args, int& exit_code) {
+    if (!args.dry_run) {
+        auto usable = kernel::check_state_dir(args.kernel.state_dir);
+        if (!usable) return report_error(usable.error(), exit_code);
+    }
     std::optional<kernel::ApplyLock> lock;
     if (!args.dry_run) {
         auto l = kernel::ApplyLock::acquire(args.kernel.lock, args.kernel.lock_timeout);
@@ -71,7 +90,7 @@ void run(const ApplyArgs& args, int& exit_code) {
         lock.emplace(std::move(*l));
     }
     auto compiled = compile(args.policy, exit_code);
-    if (!compiled) return;
+    if (!compiled || refuse_empty(args, *compiled, exit_code)) return;
     auto k = kernel::NetlinkKernel::open();
     if (!k) return report_error(k.error(), exit_code);
     kernel::ApplyOptions options;
@@ -101,6 +120,8 @@ void register_apply(CLI::App& app, int& exit_code) {
     add_projection_options(*cmd, args->policy);
     add_kernel_options(*cmd, args->kernel);
     cmd->add_flag("--dry-run", args->dry_run, "print what would change; commit nothing");
+    cmd->add_flag("--force", args->force,
+                  "apply even a ruleset with no flows and no management access (only the baseline)");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }
 

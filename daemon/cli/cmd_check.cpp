@@ -18,7 +18,28 @@ struct CheckArgs {
     std::vector<std::string> files;
     PolicyArgs policy;
     bool quiet = false;
+    bool strict = false;
 };
+
+// Flows of a projection other than management access.
+std::size_t policy_flows(const resolve::Projection& projection, const policy::Policy& policy) {
+    std::size_t n = 0;
+    for (const auto& flow : projection.flows) {
+        const bool management = policy.management && flow.span.file == policy.management->span.file &&
+                                flow.span.begin == policy.management->span.begin;
+        if (!management) ++n;
+    }
+    return n;
+}
+
+// A host that no flow reaches in any phase gets only the baseline and
+// management access: its roles resolve to nothing, or every flow it plays a
+// part in is disabled.
+void warn_flowless_host(const policy::Host& host, Diagnostics& out) {
+    out.warning(host.span, fmt::format("host '{}' is matched by no flow in any phase: its ruleset would hold "
+                                       "only the baseline and management access",
+                                       host.name));
+}
 
 // Every (host, phase) projection of `policy`; diagnostics deduplicated.
 bool check_projections(const policy::Policy& policy, Diagnostics& out) {
@@ -28,6 +49,7 @@ bool check_projections(const policy::Policy& policy, Diagnostics& out) {
     std::set<std::string> seen;
     bool ok = true;
     for (const auto& host : hosts) {
+        std::size_t flows = 0;
         for (auto phase : {policy::Phase::legacy, policy::Phase::coexist, policy::Phase::final_}) {
             resolve::ResolveOptions options;
             options.host = host;
@@ -41,9 +63,38 @@ bool check_projections(const policy::Policy& policy, Diagnostics& out) {
             // they are not run here (with a 1M-address list they would print a
             // million addresses per host and phase for nothing).
             if (!projection) ok = false;
+            if (projection) flows += policy_flows(*projection, policy);
         }
+        if (ok && !host.empty() && flows == 0) warn_flowless_host(policy.hosts.at(host), out);
     }
     return ok;
+}
+
+// Warnings about a policy that loads but leaves machines without flows.
+void check_coverage(const policy::Policy& policy, const SourceFile* top, Diagnostics& out) {
+    if (policy.hosts.empty() && top) {
+        out.warning(SourceSpan{top, {1, 1}, {1, 1}},
+                    "the policy declares no [hosts.NAME] table, so no machine can compile it (expected in "
+                    "a profile that site files include, not in a site file)");
+    }
+    if (!policy.flows.empty() && policy.disabled_flows.size() >= policy.flows.size()) {
+        std::set<std::string> disabled;
+        for (const auto& ref : policy.disabled_flows) disabled.insert(ref.name);
+        bool all = true;
+        for (const auto& flow : policy.flows) all = all && disabled.count(flow.id);
+        if (all) out.warning(policy.disabled_flows.front().span, "disabled_flows disables every flow of the policy");
+    }
+}
+
+// --strict: every warning becomes an error (a policy that `check --strict`
+// accepts has nothing to say about it).
+Diagnostics as_errors(const Diagnostics& diags) {
+    Diagnostics out;
+    for (Diagnostic d : diags.all()) {
+        d.severity = Severity::error;
+        out.add(std::move(d));
+    }
+    return out;
 }
 
 int check_file(const std::string& file, const CheckArgs& args) {
@@ -55,9 +106,11 @@ int check_file(const std::string& file, const CheckArgs& args) {
     if (!policy) return exit_invalid_policy;
     Diagnostics diags;
     bool ok = check_projections(*policy, diags);
+    if (ok) check_coverage(*policy, sources.find(file), diags);
+    if (args.strict) diags = as_errors(diags);
     diags.sort_by_location();
     print_diagnostics(diags);
-    if (!ok) return exit_invalid_policy;
+    if (!ok || diags.has_errors()) return exit_invalid_policy;
     if (!args.quiet) {
         std::cout << fmt::format("{}: valid ({} hosts, {} flows, {} groups, {} services)\n", file,
                                  policy->hosts.size(), policy->flows.size(), policy->groups.size(),
@@ -72,9 +125,10 @@ void register_check(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<CheckArgs>();
     auto* cmd = app.add_subcommand("check", "validate policy files (no privileges, kernel untouched)");
     cmd->add_option("FILE", args->files, "policy files to validate")->required();
-    cmd->add_option("-I,--include-path", args->policy.include_paths,
-                    "directory searched for included profiles; repeatable");
+    add_include_path_option(*cmd, args->policy);
     cmd->add_flag("-q,--quiet", args->quiet, "print nothing for valid files");
+    cmd->add_flag("--strict", args->strict,
+                  "treat warnings as errors (a site file with no hosts, a host no flow reaches)");
     cmd->callback([args, &exit_code] {
         exit_code = exit_ok;
         for (const auto& f : args->files) {

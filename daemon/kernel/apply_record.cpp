@@ -2,6 +2,7 @@
 #include "kernel/apply_record.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -58,6 +59,40 @@ Result<void> write_record(const std::string& path, const ApplyRecord& record) {
     ::close(fd);
     if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
         return fail(ErrorKind::io, "cannot write " + path + ": " + std::strerror(ok ? errno : err));
+    }
+    return {};
+}
+
+namespace {
+
+// `dir` if it exists, else its nearest existing ancestor: the directory in
+// which write_record's create_directories would first write.
+std::string nearest_existing(const std::string& dir) {
+    std::string at = dir;
+    struct stat st {};
+    while (::stat(at.c_str(), &st) != 0 && errno == ENOENT) {
+        std::string parent = std::filesystem::path(at).parent_path().string();
+        if (parent.empty()) parent = ".";
+        if (parent == at) break;
+        at = std::move(parent);
+    }
+    return at;
+}
+
+}  // namespace
+
+Result<void> check_state_dir(const std::string& dir) {
+    const std::string at = nearest_existing(dir);
+    const auto unusable = [&](ErrorKind kind, const std::string& why) {
+        return fail(kind, fmt::format("state directory '{}' is not writable: {}{}; nothing was applied", dir, why,
+                                      at == dir ? "" : fmt::format(" (at '{}')", at)));
+    };
+    struct stat st {};
+    if (::stat(at.c_str(), &st) != 0) return unusable(ErrorKind::io, std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return unusable(ErrorKind::io, "not a directory");
+    if (::faccessat(AT_FDCWD, at.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+        const int err = errno;
+        return unusable(err == EACCES ? ErrorKind::permission : ErrorKind::io, std::strerror(err));
     }
     return {};
 }

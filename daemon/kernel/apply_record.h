@@ -27,6 +27,11 @@ struct ApplyRecord {
 };
 
 Result<void> write_record(const std::string& path, const ApplyRecord& record);
+// Whether the record and the element cache can be written into `dir` (or
+// the directories write_record would create there), checked without writing
+// anything: apply checks it before committing, so that a commit is never
+// left without its record. An error names the directory and the reason.
+Result<void> check_state_dir(const std::string& dir);
 // nullopt when the file does not exist.
 Result<std::optional<ApplyRecord>> read_record(const std::string& path);
 

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/emptiness.h"
 #include "policy/file_policy.h"
 #include "policy/group_depth.h"
 #include "policy/limits.h"
@@ -318,10 +319,11 @@ Policy finish(Merged m, Diagnostics& diags) {
 
 // Within the loading stage, report in source order so that "the first error"
 // is the first one in the text, whatever order the checks ran in.
-std::optional<Policy> finish_stage(std::optional<Merged> merged, Diagnostics& diags) {
+std::optional<Policy> finish_stage(std::optional<Merged> merged, const SourceFile* top, Diagnostics& diags) {
     std::optional<Policy> p;
     if (merged) p = finish(std::move(*merged), diags);
     if (p) check_group_depth(p->groups, diags);
+    if (p && top && !diags.has_errors()) check_declares_something(*p, *top, diags);
     diags.sort_by_location();
     if (diags.has_errors()) return std::nullopt;
     return p;
@@ -332,13 +334,15 @@ std::optional<Policy> finish_stage(std::optional<Merged> merged, Diagnostics& di
 std::optional<Policy> load_policy(const std::string& path, const LoadOptions& options, SourceManager& sources,
                                   Diagnostics& diags) {
     Loader loader(options, sources, diags);
-    return finish_stage(loader.load_path(path, {}), diags);
+    auto merged = loader.load_path(path, {});
+    return finish_stage(std::move(merged), sources.find(path), diags);
 }
 
 std::optional<Policy> load_policy_text(const std::string& path, std::string text, const LoadOptions& options,
                                        SourceManager& sources, Diagnostics& diags) {
     Loader loader(options, sources, diags);
-    return finish_stage(loader.load_text(path, std::move(text)), diags);
+    auto merged = loader.load_text(path, std::move(text));
+    return finish_stage(std::move(merged), sources.find(path), diags);
 }
 
 }  // namespace nftpolicy::policy
