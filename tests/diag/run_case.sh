@@ -1,13 +1,18 @@
 #!/bin/bash
-# One case of the diagnostics corpus: a malformed policy must be rejected as
-# an invalid policy (exit 3), print nothing on stdout, and report, as the first
-# line of stderr, exactly the location and message in expected.err, followed by
-# the quoted source line.
+# One case of the diagnostics corpus: a malformed policy (or command line)
+# must be rejected with the expected exit code (3, invalid policy, unless the
+# case says otherwise), print nothing on stdout, and report, as the first
+# line(s) of stderr, exactly what expected.err holds; a diagnostic with a
+# location must be followed by the quoted source line.
 #
 # Usage: run_case.sh NFTPOLICY_BIN CASE_DIR
 #   CASE_DIR/policy.toml   the site file (other files beside it as needed)
-#   CASE_DIR/expected.err  the exact first line(s) of stderr
+#   CASE_DIR/expected.err  the exact first line(s) of stderr (empty: none)
 #   CASE_DIR/args          optional: extra CLI arguments, one per line
+#   CASE_DIR/cmdline       optional: the whole command line, one argument per
+#                          line, instead of `check policy.toml` + args
+#   CASE_DIR/exit          optional: the expected exit code (default 3)
+#   CASE_DIR/expected.out  optional: the exact stdout (default: empty)
 #   CASE_DIR/setup         optional: a bash script run first, in a scratch copy
 #                          of the case, to make what git cannot hold (FIFOs,
 #                          symlink loops, unreadable directories) or should
@@ -53,10 +58,16 @@ fi
 [[ -f $case_dir/policy.toml ]] || fail "no policy.toml in $case_dir"
 [[ -f $case_dir/expected.err ]] || fail "no expected.err in $case_dir"
 
-extra=()
+command=(check policy.toml)
 if [[ -f $case_dir/args ]]; then
     mapfile -t extra < "$case_dir/args"
+    command+=("${extra[@]}")
 fi
+if [[ -f $case_dir/cmdline ]]; then
+    mapfile -t command < "$case_dir/cmdline"
+fi
+want_rc=3
+[[ -f $case_dir/exit ]] && want_rc=$(<"$case_dir/exit")
 
 out=$(mktemp)
 err=$(mktemp)
@@ -68,8 +79,8 @@ err=$(mktemp)
 listing() { (cd "$case_dir" && { find . -printf '%p %s %T@\n' 2>/dev/null || true; } | sort); }
 before=$(listing)
 rc=0
-(cd "$case_dir" && env -u NFTPOLICY_PATH "${runner[@]}" "$bin" check policy.toml "${extra[@]}") >"$out" 2>"$err" || rc=$?
-[[ "$(listing)" == "$before" ]] || fail "check changed files in the case directory"
+(cd "$case_dir" && env -u NFTPOLICY_PATH "${runner[@]}" "$bin" "${command[@]}") >"$out" 2>"$err" || rc=$?
+[[ "$(listing)" == "$before" ]] || fail "${command[0]} changed files in the case directory"
 
 show_stderr() {
     echo "---- stderr ----" >&2
@@ -77,19 +88,26 @@ show_stderr() {
     echo "----------------" >&2
 }
 
-if [[ $rc -ne 3 ]]; then
+if [[ $rc -ne $want_rc ]]; then
     show_stderr
-    fail "exit code $rc, expected 3 (invalid policy)"
+    fail "exit code $rc, expected $want_rc"
 fi
-if [[ -s $out ]]; then
+expected_out=/dev/null
+[[ -f $case_dir/expected.out ]] && expected_out=$case_dir/expected.out
+if ! cmp -s "$expected_out" "$out"; then
     echo "---- stdout ----" >&2
     cat "$out" >&2
-    fail "stdout is not empty"
+    fail "stdout is not what $(basename "$expected_out") says"
 fi
 
 # expected.err holds the first line, or the whole rendering (location,
 # quoted line, caret, notes): then as many lines of stderr must match.
-lines=$(grep -c '' "$case_dir/expected.err")
+lines=$(grep -c '' "$case_dir/expected.err" || true)
+if ((lines == 0)); then  # an empty expected.err: nothing at all on stderr
+    [[ ! -s $err ]] || { show_stderr; fail "stderr is not empty"; }
+    echo "ok $name: nothing on stderr"
+    exit 0
+fi
 expected=$(head -n "$lines" "$case_dir/expected.err")
 actual=$(head -n "$lines" "$err")
 if [[ "$actual" != "$expected" ]]; then
@@ -99,8 +117,13 @@ if [[ "$actual" != "$expected" ]]; then
     fail "unexpected first diagnostic"
 fi
 
-# The first diagnostic quotes its source line ("   3 | text") before
-# anything else is reported.
+# A diagnostic with a location (`file:line:col: ...`) quotes its source
+# line ("   3 | text") before anything else is reported; a command-line
+# error ("nftpolicy: error: ...") has none.
+if [[ ! $expected =~ ^[^\ ]+:[0-9]+:[0-9]+:\  ]]; then
+    echo "ok $name: $(head -n 1 "$err")"
+    exit 0
+fi
 second=$(sed -n 2p "$err")
 if [[ "$second" != *" | "* ]]; then
     show_stderr
