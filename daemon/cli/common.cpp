@@ -9,6 +9,7 @@
 
 #include "ir/lower.h"
 #include "policy/names.h"
+#include "resolve/phases.h"
 
 namespace nftpolicy::cli {
 
@@ -158,25 +159,50 @@ std::string default_host(const policy::Policy& policy) {
 
 }  // namespace
 
-std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, const policy::Policy& policy) {
+namespace {
+
+// False after reporting when `target`, given `before`, is given another
+// phase `now`: which of the two the user meant is not ours to guess.
+bool same_phase(policy::Phase before, policy::Phase now, const std::string& target) {
+    if (before == now) return true;
+    std::cerr << fmt::format("nftpolicy: error: --phase: {} is given two phases, '{}' and '{}'; expected one\n",
+                             target, resolve::phase_name(before), resolve::phase_name(now));
+    return false;
+}
+
+bool add_phase(const PhaseArg& p, resolve::ResolveOptions& options) {
+    if (p.migration.empty()) {
+        if (options.phase && !same_phase(*options.phase, p.phase, "every migration")) return false;
+        options.phase = p.phase;
+        return true;
+    }
+    auto [it, inserted] = options.phase_of.try_emplace(p.migration, p.phase);
+    return inserted || same_phase(it->second, p.phase, "migration '" + p.migration + "'");
+}
+
+}  // namespace
+
+std::optional<resolve::ResolveOptions> option_values(const PolicyArgs& args) {
     resolve::ResolveOptions options;
-    options.host = args.host.empty() ? default_host(policy) : args.host;
+    options.host = args.host;
     for (const auto& value : args.phases) {
         for (const auto& entry : split_list(value)) {
             auto p = parse_phase_arg(entry);  // checked while parsing the command line
-            if (!p) return std::nullopt;
-            if (p->migration.empty()) {
-                options.phase = p->phase;
-            } else {
-                options.phase_of[p->migration] = p->phase;
-            }
+            if (!p || !add_phase(*p, options)) return std::nullopt;
         }
     }
     for (const auto& value : args.gates) {
         for (auto& entry : split_list(value)) options.flipped_gates.insert(std::move(entry));
     }
+    return options;
+}
+
+std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, const policy::Policy& policy) {
+    auto options = option_values(args);
+    if (!options) return std::nullopt;
+    if (options->host.empty()) options->host = default_host(policy);
     Diagnostics diags;
-    const bool ok = resolve::check_options(policy, options, diags);
+    const bool ok = resolve::check_options(policy, *options, diags);
     print_diagnostics(diags);
     if (!ok) return std::nullopt;
     return options;
@@ -188,6 +214,10 @@ std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code) {
     exit_code = exit_invalid_policy;
     std::optional<resolve::Projection> projection;
     {
+        if (!option_values(args)) {  // before any file is read
+            exit_code = exit_usage;
+            return std::nullopt;
+        }
         if (!policy_file_readable(args.policy)) {
             exit_code = exit_system;
             return std::nullopt;

@@ -88,6 +88,9 @@ bool policy_file_readable(const std::string& path);
 // Loads the policy with the configured search path; prints diagnostics.
 std::optional<policy::Policy> load(const PolicyArgs& args, SourceManager& sources);
 
+// --host, --phase and --gates as resolve options, without the policy;
+// nullopt after reporting two different phases for one migration.
+std::optional<resolve::ResolveOptions> option_values(const PolicyArgs& args);
 // Turns --host/--phase/--gates into resolve options and checks the names they
 // give against the policy; reports unknown ones to stderr (a usage error).
 std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, const policy::Policy& policy);

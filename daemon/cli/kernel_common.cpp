@@ -13,7 +13,7 @@ void add_kernel_options(CLI::App& cmd, KernelArgs& args) {
         ->capture_default_str()
         ->check(CLI::Validator(
             [](const std::string& value) {
-                return value.find_first_not_of("0123456789") == std::string::npos
+                return !value.empty() && value.find_first_not_of("0123456789") == std::string::npos
                            ? std::string()
                            : "'" + value + "': expected a whole number of seconds, 0 or more";
             },
