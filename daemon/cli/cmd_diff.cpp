@@ -8,17 +8,13 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/kernel_common.h"
-#include "kernel/apply.h"
-#include "kernel/element_cache.h"
-#include "kernel/netlink_kernel.h"
 
 namespace nftpolicy::cli {
 
 namespace {
 
 struct DiffArgs {
-    PolicyArgs policy;
-    KernelArgs kernel;
+    pipeline::ApplyRequest request;  // always dry
     bool json = false;
 };
 
@@ -39,19 +35,13 @@ void print(const kernel::ApplyReport& report, const std::string& table, bool jso
     for (const auto& c : report.changes) std::cout << c << '\n';
 }
 
+// A dry apply: no lock, nothing committed or recorded.
 void run(const DiffArgs& args, int& exit_code) {
-    auto compiled = compile(args.policy, exit_code);
-    if (!compiled) return;
-    auto k = kernel::NetlinkKernel::open();
-    if (!k) return report_error(k.error(), exit_code);
-    kernel::ApplyOptions options;
-    options.dry_run = true;
-    auto known = kernel::read_known(args.kernel.elements_path());  // skips dumping large sets
-    options.known = known ? &*known : nullptr;
-    auto report = kernel::apply(**k, compiled->table, options);
-    if (!report) return report_error(report.error(), exit_code);
-    print(*report, compiled->table.name, args.json);
-    exit_code = report->changes.empty() ? exit_ok : exit_differences;
+    auto out = pipeline::apply(args.request);
+    print_diagnostics(out.diagnostics);
+    if (!out.result) return report_failure(out.result.error(), exit_code);
+    print(out.result->report, out.result->table, args.json);
+    exit_code = out.result->report.changes.empty() ? exit_ok : exit_differences;
 }
 
 }  // namespace
@@ -59,9 +49,12 @@ void run(const DiffArgs& args, int& exit_code) {
 void register_diff(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<DiffArgs>();
     auto* cmd = app.add_subcommand("diff", "show what apply would change in the kernel (exit 1 if anything)");
-    add_policy_file_options(*cmd, args->policy);
-    add_projection_options(*cmd, args->policy);
-    add_kernel_options(*cmd, args->kernel);
+    args->request.state = KernelArgs{};
+    args->request.dry_run = true;
+    args->request.force = true;  // diff shows an empty ruleset's changes; only apply refuses it
+    add_policy_file_options(*cmd, args->request.policy);
+    add_projection_options(*cmd, args->request.policy);
+    add_kernel_options(*cmd, args->request.state);
     cmd->add_flag("--json", args->json, "print the differences as JSON");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }

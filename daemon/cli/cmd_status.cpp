@@ -9,8 +9,6 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/kernel_common.h"
-#include "kernel/apply_record.h"
-#include "kernel/netlink_kernel.h"
 
 namespace nftpolicy::cli {
 
@@ -64,18 +62,12 @@ void print_text(const kernel::KernelView& view, const std::string& table,
 }
 
 void run(const StatusArgs& args, int& exit_code) {
-    auto record = kernel::read_record(args.kernel.record_path());
-    if (!record) return report_error(record.error(), exit_code);
-    std::string table = args.table;
-    if (table.empty()) table = *record ? (*record)->table : "nftpolicy";
-    auto k = kernel::NetlinkKernel::open();
-    if (!k) return report_error(k.error(), exit_code);
-    auto view = (*k)->read(table, kernel::ReadOptions{nullptr, false});  // counters, not elements
-    if (!view) return report_error(view.error(), exit_code);
+    auto status = pipeline::status(args.kernel, args.table);
+    if (!status) return report_error(status.error(), exit_code);
     if (args.json) {
-        std::cout << to_json(*view, table, *record).dump(2) << '\n';
+        std::cout << to_json(status->view, status->table, status->record).dump(2) << '\n';
     } else {
-        print_text(*view, table, *record);
+        print_text(status->view, status->table, status->record);
     }
 }
 

@@ -1,21 +1,15 @@
 // What every `nftpolicy` subcommand shares: exit codes, the policy options
-// (--include-path, --host, --phase, --gates, --table), and the pipeline
-// load -> resolve -> lower with diagnostics printed to stderr.
+// (--include-path, --host, --phase, --gates, --table), and the rendering of
+// the pipeline's diagnostics and failures (pipeline/) to stderr.
 #pragma once
 
-#include <map>
-#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "ir/ruleset.h"
-#include "policy/load.h"
-#include "resolve/projection.h"
-#include "support/diagnostic.h"
+#include "pipeline/compile.h"
 
 namespace nftpolicy::cli {
 
@@ -30,17 +24,11 @@ enum Exit : int {
     exit_busy = 6,           // another apply holds the lock, or the ruleset kept changing
 };
 
-inline constexpr const char* kDefaultPolicy = "/etc/nftpolicy/site.toml";
+inline constexpr const char* kDefaultPolicy = pipeline::kDefaultPolicy;
 
 // Options that select what to compile.
-struct PolicyArgs {
-    std::string policy = kDefaultPolicy;
-    std::vector<std::string> include_paths;
-    std::string host;
-    std::vector<std::string> phases;  // "coexist" or "migration=final"
-    std::vector<std::string> gates;   // "migration.gate"
-    std::string table;                // overrides [settings] table
-};
+using PolicyArgs = pipeline::PolicyRequest;
+using Compiled = pipeline::Compiled;
 
 // Every option of `app` and its subcommands takes exactly one value per
 // occurrence (repeat the option for more; some also split on commas), so that
@@ -48,14 +36,10 @@ struct PolicyArgs {
 // never as one more phase. main() calls it once every command is registered.
 void take_one_value_per_occurrence(CLI::App& app);
 
-// `--phase` values: "PHASE" for every migration, or "MIGRATION=PHASE".
-struct PhaseArg {
-    std::string migration;  // empty: every migration
-    policy::Phase phase = policy::Phase::legacy;
-};
-std::optional<PhaseArg> parse_phase_arg(std::string_view text);
-// "a,b,,c" -> {"a", "b", "", "c"}: empty entries are kept, to be reported.
-std::vector<std::string> split_list(const std::string& value);
+// `--phase` values: "PHASE" for every migration, or "MIGRATION=PHASE"; lists.
+using pipeline::parse_phase_arg;
+using pipeline::PhaseArg;
+using pipeline::split_list;
 
 // Adds the POLICY positional and --include-path to `cmd`.
 void add_policy_file_options(CLI::App& cmd, PolicyArgs& args);
@@ -66,20 +50,6 @@ void add_include_path_option(CLI::App& cmd, PolicyArgs& args);
 // Adds --host, --phase, --gates and --table to `cmd`; their values are
 // checked while parsing (exit 2 before any file is read).
 void add_projection_options(CLI::App& cmd, PolicyArgs& args);
-
-// The result of a successful compile: the ruleset, what it was compiled for,
-// and the sources that its spans point into. The model and the projection
-// are dropped as soon as the next stage has consumed them: with a million
-// addresses each holds a copy of the big sets.
-struct Compiled {
-    std::unique_ptr<SourceManager> sources;
-    ir::Table table;
-    std::string host;
-    policy::HostMode mode = policy::HostMode::host;
-    std::map<std::string, policy::Phase> phases;  // effective phase per migration
-    std::set<std::string> flipped_gates;          // "migration.gate"
-    std::size_t flows = 0;                        // projected flows, management included
-};
 
 // False (with a message on stderr) when `path` is missing or not a readable
 // regular file: a system error (exit 4), not an invalid policy.
@@ -98,6 +68,13 @@ std::optional<resolve::ResolveOptions> resolve_options(const PolicyArgs& args, c
 // load -> resolve -> lower. Prints diagnostics (errors and warnings) to stderr.
 // On failure returns nullopt and sets `exit_code`.
 std::optional<Compiled> compile(const PolicyArgs& args, int& exit_code);
+
+// The exit code for a failure of that kind.
+int exit_code_of(pipeline::FailureKind kind);
+
+// Prints "nftpolicy: error: ..." for `failure` when it has a message (an
+// invalid policy has none: its diagnostics say it) and sets the exit code.
+void report_failure(const pipeline::Failure& failure, int& exit_code);
 
 // Prints every diagnostic to stderr.
 void print_diagnostics(const Diagnostics& diags);

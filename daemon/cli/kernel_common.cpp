@@ -1,13 +1,11 @@
 // Shared options and error reporting of apply/diff/status; see kernel_common.h.
 #include "cli/kernel_common.h"
 
-#include <iostream>
-
 #include "cli/common.h"
 
 namespace nftpolicy::cli {
 
-void add_kernel_options(CLI::App& cmd, KernelArgs& args) {
+void add_kernel_options(CLI::App& cmd, pipeline::StateOptions& args) {
     cmd.add_option("--lock", args.lock, "lock file that serializes applies")->capture_default_str();
     cmd.add_option("--lock-timeout", args.lock_timeout, "seconds to wait for another apply to finish")
         ->capture_default_str()
@@ -21,16 +19,6 @@ void add_kernel_options(CLI::App& cmd, KernelArgs& args) {
     cmd.add_option("--state-dir", args.state_dir, "where the record of the last apply is kept")->capture_default_str();
 }
 
-void report_error(const Error& error, int& exit_code) {
-    std::cerr << "nftpolicy: error: " << error.message << '\n';
-    switch (error.kind) {
-        case ErrorKind::kernel: exit_code = exit_kernel; return;
-        case ErrorKind::conflict: exit_code = exit_busy; return;
-        case ErrorKind::io:
-        case ErrorKind::invalid:
-        case ErrorKind::permission: exit_code = exit_system; return;
-    }
-    exit_code = exit_system;
-}
+void report_error(const Error& error, int& exit_code) { report_failure(pipeline::failure_of(error), exit_code); }
 
 }  // namespace nftpolicy::cli

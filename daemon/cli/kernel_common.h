@@ -6,21 +6,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include "kernel/apply_lock.h"
+#include "pipeline/apply.h"
 #include "support/result.h"
 
 namespace nftpolicy::cli {
 
-struct KernelArgs {
-    std::string lock = kernel::kDefaultLockPath;
-    int lock_timeout = 10;
-    std::string state_dir = NFTPOLICY_STATE_DIR;
-    std::string record_path() const { return state_dir + "/applied"; }
-    std::string elements_path() const { return state_dir + "/elements"; }
+// The lock and state directory, with the state directory this build installs to.
+struct KernelArgs : pipeline::StateOptions {
+    KernelArgs() { state_dir = NFTPOLICY_STATE_DIR; }
 };
 
 // Adds --lock, --lock-timeout and --state-dir.
-void add_kernel_options(CLI::App& cmd, KernelArgs& args);
+void add_kernel_options(CLI::App& cmd, pipeline::StateOptions& args);
 
 // Prints "nftpolicy: error: ..." and sets the exit code for the error's kind.
 void report_error(const Error& error, int& exit_code);

@@ -1,0 +1,139 @@
+// The apply driver; see apply.h.
+#include "pipeline/apply.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "kernel/element_cache.h"
+#include "resolve/phases.h"
+
+namespace nftpolicy::pipeline {
+
+kernel::ApplyRecord record_of(const std::string& policy_path, const Compiled& c, std::uint32_t genid) {
+    kernel::ApplyRecord r;
+    r.table = c.table.name;
+    r.policy = policy_path;
+    r.host = c.host;
+    for (const auto& [migration, phase] : c.phases) r.phases.push_back(migration + "=" + resolve::phase_name(phase));
+    r.gates.assign(c.flipped_gates.begin(), c.flipped_gates.end());
+    r.ruleset_hash = kernel::ruleset_hash(c.table);
+    r.genid = genid;
+    r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
+    return r;
+}
+
+namespace {
+
+// Keeps the elements of large sets for the next apply, or drops a stale file.
+void remember_elements(const std::string& path, const std::optional<kernel::KnownElements>& known,
+                       std::vector<std::string>& warnings) {
+    if (!known || known->sets.empty()) {
+        std::remove(path.c_str());
+        return;
+    }
+    auto written = kernel::write_known(path, *known);
+    if (!written) warnings.push_back(written.error().message);
+}
+
+using KnownAt = std::optional<std::pair<std::string, std::uint32_t>>;
+
+// After a commit (or a no-op), brings the state files up to date.
+void record(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
+            const StateOptions& state, const KnownAt& known_at, Applied& out) {
+    const auto& report = out.report;
+    // Nothing committed at the generation the file describes: it still holds.
+    const bool file_current = !report.committed && report.known_after &&
+                              known_at == std::pair(report.known_after->scope, report.known_after->genid);
+    if (!file_current) remember_elements(state.elements_path(), report.known_after, out.warnings);
+    auto genid = kernel.generation();
+    auto written = kernel::write_record(state.record_path(), record_of(policy_path, compiled, genid ? *genid : 0));
+    if (!written) out.warnings.push_back(written.error().message);
+}
+
+}  // namespace
+
+Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
+                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known) {
+    kernel::ApplyOptions options;
+    options.dry_run = dry_run;
+    const KnownAt known_at = known ? KnownAt(std::pair(known->scope, known->genid)) : std::nullopt;
+    options.known = known ? &*known : nullptr;
+    auto report = kernel::apply(kernel, compiled.table, options);
+    if (!report) return tl::unexpected(report.error());
+    Applied out{compiled.table.name, std::move(*report), {}};
+    if (dry_run || (!out.report.committed && !out.report.changes.empty())) return out;
+    record(kernel, policy_path, compiled, state, known_at, out);
+    return out;
+}
+
+namespace {
+
+// A commit must never be left without its record: check before anything.
+Result<std::optional<kernel::ApplyLock>> prepare(const ApplyRequest& request) {
+    if (request.dry_run) return std::optional<kernel::ApplyLock>();
+    if (auto usable = kernel::check_state_dir(request.state.state_dir); !usable) {
+        return tl::unexpected(usable.error());
+    }
+    auto lock = kernel::ApplyLock::acquire(request.state.lock, request.state.lock_timeout);
+    if (!lock) return tl::unexpected(lock.error());
+    return std::optional<kernel::ApplyLock>(std::move(*lock));
+}
+
+std::optional<Failure> refusal(const ApplyRequest& request, const Compiled& compiled) {
+    if (request.force) return std::nullopt;
+    auto empty = empty_ruleset(compiled);
+    if (!empty) return std::nullopt;
+    return Failure{FailureKind::invalid_policy,
+                   fmt::format("refusing to apply: {}; nothing was changed (--force applies it anyway)", *empty)};
+}
+
+}  // namespace
+
+ApplyOutput apply(const ApplyRequest& request) {
+    ApplyOutput out;
+    auto lock = prepare(request);
+    if (!lock) {
+        out.result = tl::unexpected(failure_of(lock.error()));
+        return out;
+    }
+    auto compiled = compile(request.policy);
+    out.sources = compiled.sources;
+    out.diagnostics = std::move(compiled.diagnostics);
+    if (!compiled.result) {
+        out.result = tl::unexpected(compiled.result.error());
+        return out;
+    }
+    if (auto refused = refusal(request, *compiled.result)) {
+        out.result = tl::unexpected(*refused);
+        return out;
+    }
+    auto k = kernel::NetlinkKernel::open();
+    if (!k) {
+        out.result = tl::unexpected(failure_of(k.error()));
+        return out;
+    }
+    auto applied = commit(**k, request.policy.policy, *compiled.result, request.state, request.dry_run,
+                          kernel::read_known(request.state.elements_path()));
+    out.result = applied ? tl::expected<Applied, Failure>(std::move(*applied))
+                         : tl::unexpected(failure_of(applied.error()));
+    return out;
+}
+
+Result<Status> status(const StateOptions& state, const std::string& table) {
+    auto record = kernel::read_record(state.record_path());
+    if (!record) return tl::unexpected(record.error());
+    Status out;
+    out.record = std::move(*record);
+    out.table = table;
+    if (out.table.empty()) out.table = out.record ? out.record->table : "nftpolicy";
+    auto k = kernel::NetlinkKernel::open();
+    if (!k) return tl::unexpected(k.error());
+    auto view = (*k)->read(out.table, kernel::ReadOptions{nullptr, false});  // counters, not elements
+    if (!view) return tl::unexpected(view.error());
+    out.view = std::move(*view);
+    return out;
+}
+
+}  // namespace nftpolicy::pipeline

@@ -1,0 +1,75 @@
+// The whole `apply` sequence as one call, for the CLI and nftpolicyd: take
+// the apply lock, compile, diff against the kernel and commit in one
+// transaction, then record what was applied and keep the elements of large
+// sets for the next run (kernel/element_cache.h). Returns what happened as
+// values; never prints.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "kernel/apply.h"
+#include "kernel/apply_lock.h"
+#include "kernel/apply_record.h"
+#include "kernel/netlink_kernel.h"
+#include "pipeline/compile.h"
+
+namespace nftpolicy::pipeline {
+
+// Where the lock and the state files are.
+struct StateOptions {
+    std::string lock = kernel::kDefaultLockPath;
+    int lock_timeout = 10;  // seconds
+    std::string state_dir;
+    std::string record_path() const { return state_dir + "/applied"; }
+    std::string elements_path() const { return state_dir + "/elements"; }
+};
+
+struct ApplyRequest {
+    PolicyRequest policy;
+    StateOptions state;
+    bool dry_run = false;  // compute the changes without the lock, commit nothing
+    bool force = false;    // apply even an empty ruleset (see empty_ruleset)
+};
+
+struct Applied {
+    std::string table;
+    kernel::ApplyReport report;
+    std::vector<std::string> warnings;  // state files that could not be written
+};
+
+struct ApplyOutput {
+    std::shared_ptr<const SourceManager> sources;  // what the diagnostics point into
+    Diagnostics diagnostics;                       // from compiling, warnings included
+    tl::expected<Applied, Failure> result = tl::unexpected(Failure{});
+};
+
+// What an apply of `compiled` records in the state directory.
+kernel::ApplyRecord record_of(const std::string& policy_path, const Compiled& compiled, std::uint32_t genid);
+
+// Commits `compiled` (or, dry, computes the changes), then updates the state
+// files. `known`: what the kernel's large sets held at our last commit (the
+// elements file of `state`, or the daemon's memory), so that they need not be
+// dumped back. The caller holds the lock.
+Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
+                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known);
+
+// state directory check and lock (unless dry) -> compile -> refuse an empty
+// ruleset (unless forced) -> commit with the elements file as `known`.
+ApplyOutput apply(const ApplyRequest& request);
+
+// What `nftpolicy status` shows: our table's declarations and counters (no
+// set elements) and the record of the last apply.
+struct Status {
+    std::string table;
+    kernel::KernelView view;
+    std::optional<kernel::ApplyRecord> record;
+};
+
+// `table` empty: the table of the last apply, else "nftpolicy".
+Result<Status> status(const StateOptions& state, const std::string& table);
+
+}  // namespace nftpolicy::pipeline
