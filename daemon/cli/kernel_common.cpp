@@ -1,6 +1,8 @@
 // Shared options and error reporting of apply/diff/status; see kernel_common.h.
 #include "cli/kernel_common.h"
 
+#include <iostream>
+
 #include "cli/common.h"
 
 namespace nftpolicy::cli {
@@ -19,6 +21,10 @@ void add_kernel_options(CLI::App& cmd, pipeline::StateOptions& args) {
     cmd.add_option("--state-dir", args.state_dir, "where the record of the last apply is kept")->capture_default_str();
 }
 
-void report_error(const Error& error, int& exit_code) { report_failure(pipeline::failure_of(error), exit_code); }
+// A located error prints exactly like a policy diagnostic.
+void report_error(const Error& error, int& exit_code) {
+    for (const Diagnostic& d : error.diagnostics) std::cerr << render(d);
+    report_failure(pipeline::failure_of(error), exit_code);
+}
 
 }  // namespace nftpolicy::cli

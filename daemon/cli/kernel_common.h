@@ -19,7 +19,9 @@ struct KernelArgs : pipeline::StateOptions {
 // Adds --lock, --lock-timeout and --state-dir.
 void add_kernel_options(CLI::App& cmd, pipeline::StateOptions& args);
 
-// Prints "nftpolicy: error: ..." and sets the exit code for the error's kind.
+// Prints "nftpolicy: error: ..." (or the error's diagnostics, rendered like
+// policy errors: location, source line, caret) and sets the exit code for
+// the error's kind.
 void report_error(const Error& error, int& exit_code);
 
 }  // namespace nftpolicy::cli

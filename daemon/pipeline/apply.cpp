@@ -116,8 +116,13 @@ ApplyOutput apply(const ApplyRequest& request) {
     }
     auto applied = commit(**k, request.policy.policy, *compiled.result, request.state, request.dry_run,
                           kernel::read_known(request.state.elements_path()));
-    out.result = applied ? tl::expected<Applied, Failure>(std::move(*applied))
-                         : tl::unexpected(failure_of(applied.error()));
+    if (!applied) {
+        // A kernel rejection located in the policy reads like any policy error.
+        for (const Diagnostic& d : applied.error().diagnostics) out.diagnostics.add(d);
+        out.result = tl::unexpected(failure_of(applied.error()));
+        return out;
+    }
+    out.result = std::move(*applied);
     return out;
 }
 

@@ -15,14 +15,16 @@
 namespace nftpolicy::pipeline {
 
 Failure failure_of(const Error& error) {
+    // Diagnostics say it all, located: the message would only repeat them.
+    std::string message = error.diagnostics.empty() ? error.message : std::string();
     switch (error.kind) {
-        case ErrorKind::kernel: return {FailureKind::kernel, error.message};
-        case ErrorKind::conflict: return {FailureKind::busy, error.message};
+        case ErrorKind::kernel: return {FailureKind::kernel, message};
+        case ErrorKind::conflict: return {FailureKind::busy, message};
         case ErrorKind::io:
         case ErrorKind::invalid:
-        case ErrorKind::permission: return {FailureKind::system, error.message};
+        case ErrorKind::permission: return {FailureKind::system, message};
     }
-    return {FailureKind::system, error.message};
+    return {FailureKind::system, message};
 }
 
 Result<void> check_readable(const std::string& path) {

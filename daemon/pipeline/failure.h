@@ -19,10 +19,12 @@ enum class FailureKind {
 
 struct Failure {
     FailureKind kind = FailureKind::system;
-    std::string message;  // empty for invalid_policy: the diagnostics say it
+    std::string message;  // empty when diagnostics say it: invalid_policy, or the
+                          // kernel refusing what a policy value produced
 };
 
-// The failure of a kernel or state-file step.
+// The failure of a kernel or state-file step (the error's diagnostics, if
+// any, belong with the run's other diagnostics).
 Failure failure_of(const Error& error);
 
 }  // namespace nftpolicy::pipeline

@@ -1,11 +1,17 @@
 // Result<T>: the value or an Error, for expected failures that are not about
 // policy text (I/O, the kernel, permissions). Policy mistakes go through
 // Diagnostics instead, because they carry a source span and come in batches.
+// A failure that policy text caused (the kernel refusing what a TOML value
+// produced) carries its diagnostics too, so a front end renders it like any
+// policy error instead of printing a flattened message.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <tl/expected.hpp>
+
+#include "support/diagnostic.h"
 
 namespace nftpolicy {
 
@@ -19,14 +25,20 @@ enum class ErrorKind {
 
 struct Error {
     ErrorKind kind = ErrorKind::invalid;
-    std::string message;
+    std::string message;  // the whole failure as one text (logs, tests)
+    // Located details, each with a source span when one is known; when not
+    // empty they say all that `message` says.
+    std::vector<Diagnostic> diagnostics = {};
 };
 
 template <typename T>
 using Result = tl::expected<T, Error>;
 
 inline tl::unexpected<Error> fail(ErrorKind kind, std::string message) {
-    return tl::unexpected<Error>(Error{kind, std::move(message)});
+    return tl::unexpected<Error>(Error{kind, std::move(message), {}});
 }
+
+// A failure told by diagnostics; `message` joins their first lines.
+tl::unexpected<Error> fail(ErrorKind kind, std::vector<Diagnostic> diagnostics);
 
 }  // namespace nftpolicy
