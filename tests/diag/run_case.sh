@@ -1,13 +1,18 @@
 #!/bin/bash
 # One case of the diagnostics corpus: a malformed policy (or command line)
 # must be rejected with the expected exit code (3, invalid policy, unless the
-# case says otherwise), print nothing on stdout, and report, as the first
-# line(s) of stderr, exactly what expected.err holds; a diagnostic with a
-# location must be followed by the quoted source line.
+# case says otherwise), print nothing on stdout, and print on stderr exactly
+# what expected.err holds: every diagnostic whole (location, message, the
+# quoted source line, the caret marker, notes), not only its first line.
 #
-# Usage: run_case.sh NFTPOLICY_BIN CASE_DIR
+# Usage: run_case.sh NFTPOLICY_BIN CASE_DIR [SYSCONF_DIR PROFILE_DIR]
 #   CASE_DIR/policy.toml   the site file (other files beside it as needed)
-#   CASE_DIR/expected.err  the exact first line(s) of stderr (empty: none)
+#   CASE_DIR/expected.err  the exact stderr (empty: none); the build's
+#                          configuration and profile directories (SYSCONF_DIR,
+#                          PROFILE_DIR: "searched:" notes list them) and a
+#                          setup script's scratch copy are written there as
+#                          @SYSCONF_DIR@, @PROFILE_DIR@ and @CASE_DIR@, so the
+#                          cases hold for any install prefix
 #   CASE_DIR/args          optional: extra CLI arguments, one per line
 #   CASE_DIR/cmdline       optional: the whole command line, one argument per
 #                          line, instead of `check policy.toml` + args
@@ -21,12 +26,15 @@
 #                          (nobody, when run as root), whom permissions stop
 set -euo pipefail
 
-if [[ $# -ne 2 ]]; then
-    echo "usage: $0 NFTPOLICY_BIN CASE_DIR" >&2
+if [[ $# -ne 2 && $# -ne 4 ]]; then
+    echo "usage: $0 NFTPOLICY_BIN CASE_DIR [SYSCONF_DIR PROFILE_DIR]" >&2
     exit 2
 fi
 bin=$(realpath "$1")
 case_dir=$2
+source_dir=$case_dir
+sysconf_dir=${3:-/etc/nftpolicy}
+profile_dir=${4:-/usr/share/nftpolicy/policies}
 name=$(basename "$case_dir")
 
 fail() {
@@ -100,22 +108,24 @@ if ! cmp -s "$expected_out" "$out"; then
     fail "stdout is not what $(basename "$expected_out") says"
 fi
 
-# expected.err holds the first line, or the whole rendering (location,
-# quoted line, caret, notes): then as many lines of stderr must match.
-lines=$(grep -c '' "$case_dir/expected.err" || true)
-if ((lines == 0)); then  # an empty expected.err: nothing at all on stderr
-    [[ ! -s $err ]] || { show_stderr; fail "stderr is not empty"; }
+# The whole rendering is pinned: a caret under the wrong columns, a lost
+# note or an extra diagnostic fails the case.
+placeheld() {
+    local subst=(-e "s|$profile_dir|@PROFILE_DIR@|g" -e "s|$sysconf_dir|@SYSCONF_DIR@|g")
+    [[ -z $scratch ]] || subst=(-e "s|$scratch|@CASE_DIR@|g" "${subst[@]}")
+    sed "${subst[@]}" "$err"
+}
+if ! diff -u --label expected.err --label actual "$case_dir/expected.err" <(placeheld) >&2; then
+    # DIAG_UPDATE=1 writes the rendering as the new expectation, to be read
+    # line by line before it is committed (see README.md).
+    [[ ${DIAG_UPDATE:-} == 1 ]] || fail "stderr differs from expected.err"
+    placeheld >"$source_dir/expected.err"
+fi
+if [[ ! -s $err ]]; then
     echo "ok $name: nothing on stderr"
     exit 0
 fi
-expected=$(head -n "$lines" "$case_dir/expected.err")
-actual=$(head -n "$lines" "$err")
-if [[ "$actual" != "$expected" ]]; then
-    echo "the first $lines line(s) of stderr differ:" >&2
-    diff -u --label expected.err --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") >&2 || true
-    show_stderr
-    fail "unexpected first diagnostic"
-fi
+expected=$(head -n 1 "$err")
 
 # A diagnostic with a location (`file:line:col: ...`) quotes its source
 # line ("   3 | text") before anything else is reported; a command-line
