@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,8 +21,21 @@
 #include "support/source.h"
 
 struct nlmsghdr;
+struct nlattr;
 
 namespace nftpolicy::emit {
+
+// The policy text one piece of a message came from, and what the piece is
+// ("rule 3 of chain input", "expression 4 (lookup)", "element 10.0.0.1").
+struct Provenance {
+    SourceSpan span;  // invalid: unknown
+    std::string what;
+};
+
+// Names the element one NFTA_LIST_ELEM attribute of an element message
+// holds, with the span of the policy entry that produced it. Built per set
+// (see provenance.h), so the policy's elements cost no memory per message.
+using ElementProvenance = std::function<Provenance(const nlattr* elem)>;
 
 // Where a message came from: the policy span and a short description
 // ("rule 3 of chain input", "elements of set web_v4").
@@ -29,9 +43,12 @@ struct MessageOrigin {
     SourceSpan span;
     std::string what;
     // Offsets (from the start of the message) at which parts of the message
-    // begin, with a description, e.g. each expression of a rule. An extended
-    // ACK offset is attributed to the last part starting at or before it.
-    std::vector<std::pair<std::uint32_t, std::string>> parts;
+    // begin, e.g. each expression of a rule, with the span of the statement
+    // that produced it. An extended ACK offset is attributed to the last part
+    // starting at or before it.
+    std::vector<std::pair<std::uint32_t, Provenance>> parts = {};
+    // Element messages: names the element an extended ACK points at.
+    ElementProvenance element = {};
 };
 
 // One message in the batch.

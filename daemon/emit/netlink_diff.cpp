@@ -14,6 +14,7 @@
 #include <span>
 
 #include "emit/netlink_encode.h"
+#include "emit/provenance.h"
 
 namespace nftpolicy::emit {
 
@@ -43,7 +44,15 @@ bool same_hook(const BaseDef& a, const BaseDef& b) {
     return a.hooknum == b.hooknum && a.prio == b.prio && a.type == b.type;
 }
 
-MessageOrigin origin(const SourceSpan& span, std::string what) { return MessageOrigin{span, std::move(what), {}}; }
+MessageOrigin origin(const SourceSpan& span, std::string what) { return MessageOrigin{span, std::move(what)}; }
+
+// Element messages name the element a kernel error points at, and its entry.
+MessageOrigin element_origin(const DesiredSet& s) {
+    MessageOrigin o = origin(s.span, "elements of set " + s.def.name);
+    if (s.addr != nullptr) o.element = address_elements(*s.addr);
+    if (s.map != nullptr) o.element = map_elements(*s.map);
+    return o;
+}
 
 // Hands out the elements of a sorted vector one at a time, like
 // IntervalElements does for an interval list.
@@ -206,7 +215,7 @@ struct Planner {
 
     // Deletions (add == false) or additions of one kept set's elements.
     std::size_t write_element_diff(const DesiredSet& s, const ObservedSet& o, bool add) {
-        encode::ElementWriter w(plan.batch, add, want.name, s.def, 0, origin(s.span, "elements of set " + s.def.name));
+        encode::ElementWriter w(plan.batch, add, want.name, s.def, 0, element_origin(s));
         if (s.def.flags & NFT_SET_MAP) {
             merge_walk(VectorElements<MapElem>(s.map_elements), VectorElements<MapElem>(o.map_elements),
                        [&](const MapElem& e) { if (add) w.put(e); }, [&](const MapElem& e) { if (!add) w.put(e); });
@@ -239,7 +248,7 @@ struct Planner {
     void write_new_set(const DesiredSet& s) {
         encode::new_set(plan.batch, want.name, s.def, s.id, origin(s.span, "set " + s.def.name));
         if (is_dynamic(s.def)) return;  // the packet path fills it
-        encode::ElementWriter w(plan.batch, true, want.name, s.def, s.id, origin(s.span, "elements of set " + s.def.name));
+        encode::ElementWriter w(plan.batch, true, want.name, s.def, s.id, element_origin(s));
         if (s.def.flags & NFT_SET_MAP) {
             for (const MapElem& e : s.map_elements) w.put(e);
         } else if (s.addr != nullptr) {

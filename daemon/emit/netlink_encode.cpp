@@ -28,7 +28,7 @@ nlmsghdr* header(Batch& b, std::uint16_t type, std::uint16_t flags) {
     return nftnl_nlmsg_build_hdr(b.reserve(), type, NFPROTO_INET, flags | NLM_F_ACK, b.next_seq());
 }
 
-MessageOrigin origin_of(std::string what) { return MessageOrigin{SourceSpan{}, std::move(what), {}}; }
+MessageOrigin origin_of(std::string what) { return MessageOrigin{SourceSpan{}, std::move(what)}; }
 
 // Offsets of each expression of a rule message, so an extended ACK pointing
 // into the rule names the expression.
@@ -43,8 +43,9 @@ void record_expression_offsets(const nlmsghdr* nlh, const DesiredRule& rule, Mes
         for (; mnl_attr_ok(e, static_cast<int>(end - reinterpret_cast<const char*>(e))); e = mnl_attr_next(e)) {
             const auto offset = static_cast<std::uint32_t>(reinterpret_cast<const char*>(e) -
                                                            reinterpret_cast<const char*>(nlh));
-            const std::string name = i < rule.expr_names.size() ? rule.expr_names[i] : "?";
-            origin.parts.emplace_back(offset, "expression " + std::to_string(i + 1) + " (" + name + ")");
+            const ExprOrigin from = i < rule.exprs.size() ? rule.exprs[i] : ExprOrigin{"?", origin.span};
+            origin.parts.emplace_back(offset, Provenance{from.span, "expression " + std::to_string(i + 1) + " (" +
+                                                                            from.name + ")"});
             ++i;
         }
     }
@@ -110,7 +111,7 @@ void new_counter(Batch& b, const std::string& table, const DesiredCounter& c, st
     if (!c.udata.empty()) nftnl_obj_set_data(o.get(), NFTNL_OBJ_USERDATA, c.udata.data(), c.udata.size());
     nlmsghdr* nlh = header(b, NFT_MSG_NEWOBJ, NLM_F_CREATE);
     nftnl_obj_nlmsg_build_payload(nlh, o.get());
-    b.commit(nlh, MessageOrigin{c.span, "counter " + c.name, {}});
+    b.commit(nlh, MessageOrigin{c.span, "counter " + c.name});
 }
 
 void del_counter(Batch& b, const std::string& table, const std::string& name) {
@@ -165,7 +166,7 @@ void del_set(Batch& b, const std::string& table, const std::string& name) {
 
 void new_rule(Batch& b, const std::string& table, const DesiredRule& rule, const MessageOrigin& origin) {
     for (const AnonSet& a : rule.anon_sets) {
-        MessageOrigin anon_origin{origin.span, "anonymous set of " + origin.what, {}};
+        MessageOrigin anon_origin{a.span.valid() ? a.span : origin.span, "anonymous set of " + origin.what};
         new_set(b, table, a.def, a.id, anon_origin, static_cast<std::uint32_t>(a.elements.size()));
         ElementWriter w(b, true, table, a.def, a.id, anon_origin);
         for (const KeyElem& e : a.elements) w.put(e);

@@ -128,6 +128,18 @@ std::vector<KeyElem> scalar_elements(std::vector<U128> keys) {
 
 std::uint8_t nfproto(net::Family f) { return f == net::Family::ipv4 ? NFPROTO_IPV4 : NFPROTO_IPV6; }
 
+// The kinds of a rule's expressions from the `skip`-th on.
+std::vector<std::string> expression_names(const nftnl_rule* rule, std::size_t skip) {
+    std::vector<std::string> names;
+    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
+    std::size_t i = 0;
+    for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it), ++i) {
+        if (i >= skip) names.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
+    }
+    nftnl_expr_iter_destroy(it);
+    return names;
+}
+
 // Builds the expressions of one rule; anonymous sets are collected alongside.
 class RuleBuilder {
 public:
@@ -135,8 +147,17 @@ public:
                 const std::map<std::string, std::uint32_t>& set_ids, const InterfaceIndex& ifindex)
         : r_(rule), out_(out), next_set_id_(next_set_id), set_ids_(set_ids), ifindex_(ifindex) {}
 
-    Result<void> add(const ir::Statement& s) {
-        return std::visit([this](const auto& st) { return this->stmt(st); }, s);
+    // Adds the expressions of one statement, remembering its span (or the
+    // rule's) for each of them.
+    Result<void> add(const ir::Stmt& s, const SourceSpan& rule_span) {
+        const std::size_t anon_before = out_.anon_sets.size();
+        auto ok = std::visit([this](const auto& st) { return this->stmt(st); }, s.kind);
+        const SourceSpan& span = s.span.valid() ? s.span : rule_span;
+        for (std::size_t i = anon_before; i < out_.anon_sets.size(); ++i) out_.anon_sets[i].span = span;
+        for (std::string& name : expression_names(r_, out_.exprs.size())) {
+            out_.exprs.push_back(ExprOrigin{std::move(name), span});
+        }
+        return ok;
     }
 
 private:
@@ -368,16 +389,6 @@ private:
     const InterfaceIndex& ifindex_;
 };
 
-std::vector<std::string> expression_names(const nftnl_rule* rule) {
-    std::vector<std::string> names;
-    nftnl_expr_iter* it = nftnl_expr_iter_create(rule);
-    for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it)) {
-        names.emplace_back(nftnl_expr_get_str(e, NFTNL_EXPR_NAME));
-    }
-    nftnl_expr_iter_destroy(it);
-    return names;
-}
-
 // Canonical form of a desired rule: anonymous sets resolve by their batch id.
 CanonicalRule canonical_desired(const DesiredRule& d) {
     return canonical_rule(d.rule.get(), [&d](std::string_view, std::uint32_t id) -> std::optional<std::string> {
@@ -441,6 +452,7 @@ struct Builder {
             d.map_elements.push_back(MapElem{lo, hi, NFT_JUMP, e.chain});
         }
         std::sort(d.map_elements.begin(), d.map_elements.end());
+        d.map = &m;
         d.span = m.span;
         return d;
     }
@@ -453,14 +465,13 @@ struct Builder {
         nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table.name.c_str());
         nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain.c_str());
         RuleBuilder b(r, d, next_set_id, set_ids, ifindex);
-        for (const ir::Statement& s : ir_rule.stmts) {
-            if (auto ok = b.add(s); !ok) return tl::unexpected(ok.error());
+        for (const ir::Stmt& s : ir_rule.stmts) {
+            if (auto ok = b.add(s, ir_rule.span); !ok) return tl::unexpected(ok.error());
         }
         // Rule comments live in the rule's user data, as nft stores them.
         auto udata = comment_udata(NFTNL_UDATA_RULE_COMMENT, ir_rule.comment);
         if (!udata.empty()) nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, udata.data(), udata.size());
         d.canonical = canonical_desired(d);
-        d.expr_names = expression_names(r);
         d.span = ir_rule.span;
         return d;
     }
@@ -472,7 +483,7 @@ struct Builder {
         if (c.base) d.base = base_def(*c.base);
         for (const ir::Rule& r : c.rules) {
             auto dr = rule(c.name, r);
-            if (!dr) return fail(dr.error().kind, r.span.where() + ": " + dr.error().message);
+            if (!dr) return fail(dr.error().kind, {Diagnostic{Severity::error, r.span, dr.error().message, {}}});
             d.rules.push_back(std::move(*dr));
         }
         return d;

@@ -35,13 +35,21 @@ struct AnonSet {
     SetDef def;  // name "__set%d": the kernel picks the number
     std::uint32_t id = 0;
     std::vector<KeyElem> elements;  // as sent, ascending
+    SourceSpan span = {};           // the statement's
+};
+
+// One expression of a rule: its kind ("lookup") and the span of the IR
+// statement that produced it, for error reports.
+struct ExprOrigin {
+    std::string name;
+    SourceSpan span;
 };
 
 struct DesiredRule {
     RulePtr rule;  // family, table, chain and expressions set
     std::vector<AnonSet> anon_sets;
     CanonicalRule canonical;
-    std::vector<std::string> expr_names;  // per expression, for error reports
+    std::vector<ExprOrigin> exprs;  // per expression, in order
     SourceSpan span;
 };
 
@@ -58,8 +66,9 @@ struct DesiredChain {
 struct DesiredSet {
     SetDef def;
     std::uint32_t id = 0;
-    const ir::AddrSet* addr = nullptr;   // address set
-    std::vector<MapElem> map_elements;  // service map, sorted
+    const ir::AddrSet* addr = nullptr;     // address set
+    std::vector<MapElem> map_elements;    // service map, sorted
+    const ir::ServiceMap* map = nullptr;  // service map: element spans
     SourceSpan span;
 };
 

@@ -179,16 +179,16 @@ std::optional<net::Family> implied_family(const Statement& stmt) {
 // nft drops `meta nfproto F` from its listing when a later statement of the
 // rule implies F; print it the same way so the round trip compares equal.
 bool redundant(const Rule& rule, std::size_t i) {
-    auto* nf = std::get_if<MatchNfproto>(&rule.stmts[i]);
+    auto* nf = std::get_if<MatchNfproto>(&rule.stmts[i].kind);
     if (!nf) return false;
     return std::any_of(rule.stmts.begin() + static_cast<std::ptrdiff_t>(i) + 1, rule.stmts.end(),
-                       [&](const Statement& s) { return implied_family(s) == nf->family; });
+                       [&](const Stmt& s) { return implied_family(s.kind) == nf->family; });
 }
 
 std::string rule_text(const Rule& rule) {
     std::string out;
     for (std::size_t i = 0; i < rule.stmts.size(); ++i) {
-        const Statement& stmt = rule.stmts[i];
+        const Statement& stmt = rule.stmts[i].kind;
         if (redundant(rule, i)) continue;
         if (!out.empty()) out += ' ';
         out += std::visit([](const auto& s) { return stmt_text(s); }, stmt);

@@ -196,17 +196,17 @@ class Lowering {
     void register_flow_sets(const ProjectedFlow& flow);
     void register_seen_sets(const ProjectedFlow& flow);
     SideMatch side_match(const Endpoint& side, net::Family f) const;
-    std::optional<std::vector<Statement>> family_matches(const ProjectedFlow& flow,
+    std::optional<std::vector<Stmt>> family_matches(const ProjectedFlow& flow,
                                                          net::Family f) const;
-    std::vector<Statement> interface_matches(const ProjectedFlow& flow) const;
-    std::vector<std::vector<Statement>> rule_prefixes(const ProjectedFlow& flow) const;
-    Rule flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const;
-    Rule seen_rule(const ProjectedFlow& flow, net::Family f, std::vector<Statement> stmts) const;
+    std::vector<Stmt> interface_matches(const ProjectedFlow& flow) const;
+    std::vector<std::vector<Stmt>> rule_prefixes(const ProjectedFlow& flow) const;
+    Rule flow_rule(const ProjectedFlow& flow, std::vector<Stmt> stmts) const;
+    Rule seen_rule(const ProjectedFlow& flow, net::Family f, std::vector<Stmt> stmts) const;
     std::vector<Rule> seen_rules(const ProjectedFlow& flow) const;
     std::vector<Rule> icmp_rules(Direction d) const;
     void lower_services(Direction d);
     void lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map);
-    Rule baseline_rule(std::vector<Statement> stmts) const;
+    Rule baseline_rule(std::vector<Stmt> stmts) const;
     void add_tail(Chain& chain, Direction d, const char* hook_word);
     Chain base_chain(const char* name, Hook hook, ChainPolicy policy) const;
     Chain input_chain();
@@ -235,6 +235,16 @@ bool uses_family(const ProjectedFlow& flow, net::Family f) {
     return icmp || !flow.tcp.empty() || !flow.udp.empty();
 }
 
+// The entries of one family that fill a side's set, for kernel errors on
+// its elements (files share their lists: nothing is copied per address).
+std::vector<ElementSource> element_sources(const Endpoint& side, net::Family f) {
+    std::vector<ElementSource> out;
+    for (const resolve::AddrSource& s : side.sources) {
+        if (!s.addrs.empty(f)) out.push_back(ElementSource{s.addrs.family(f), s.span});
+    }
+    return out;
+}
+
 // Sets are shared: every flow naming the same group matches the same set.
 // Plain names are unique group names, but two expressions could hash alike
 // (a 32-bit FNV collision); the later one then gets a numbered name, because
@@ -249,7 +259,8 @@ void Lowering::register_set(const Endpoint& side, net::Family f) {
     for (int n = 2; taken(name); ++n) name = set_name(side.label, f, n);
     std::string comment =
         is_plain_group_name(side.label) ? "" : clean_text(side.label, kMaxComment);
-    table_.sets.push_back(AddrSet{name, f, side.addrs.family(f), comment, side.span});
+    table_.sets.push_back(
+        AddrSet{name, f, side.addrs.family(f), comment, side.span, element_sources(side, f)});
     set_labels_.push_back(side.label);
 }
 
@@ -305,23 +316,23 @@ SideMatch Lowering::side_match(const Endpoint& side, net::Family f) const {
 
 // The address matches of one family, or nullopt when a side cannot match it
 // (then the flow must not open that family at all).
-std::optional<std::vector<Statement>> Lowering::family_matches(const ProjectedFlow& flow,
+std::optional<std::vector<Stmt>> Lowering::family_matches(const ProjectedFlow& flow,
                                                                net::Family f) const {
     bool covered = f == net::Family::ipv4 ? flow.ipv4 : flow.ipv6;
     if (!covered) return std::nullopt;
-    std::vector<Statement> out;
+    std::vector<Stmt> out;
     const std::pair<const Endpoint*, MatchAddrSet::Field> sides[] = {
         {&flow.src, MatchAddrSet::Field::saddr}, {&flow.dst, MatchAddrSet::Field::daddr}};
     for (auto [side, field] : sides) {
         SideMatch m = side_match(*side, f);
         if (!m.possible) return std::nullopt;
-        if (m.set) out.push_back(MatchAddrSet{f, field, *m.set});
+        if (m.set) out.push_back(Stmt{MatchAddrSet{f, field, *m.set}, side->span});
     }
     return out;
 }
 
-std::vector<Statement> Lowering::interface_matches(const ProjectedFlow& flow) const {
-    std::vector<Statement> out;
+std::vector<Stmt> Lowering::interface_matches(const ProjectedFlow& flow) const {
+    std::vector<Stmt> out;
     if (!flow.iifnames.empty())
         out.push_back(MatchInterface{MatchInterface::Dir::in, true, sorted_unique(flow.iifnames)});
     if (!flow.oifnames.empty())
@@ -331,25 +342,25 @@ std::vector<Statement> Lowering::interface_matches(const ProjectedFlow& flow) co
 
 // The match part of each rule a flow needs in a piece chain: one per family,
 // or a single family-less rule when neither family needs an address match.
-std::vector<std::vector<Statement>> Lowering::rule_prefixes(const ProjectedFlow& flow) const {
+std::vector<std::vector<Stmt>> Lowering::rule_prefixes(const ProjectedFlow& flow) const {
     auto v4 = family_matches(flow, net::Family::ipv4);
     auto v6 = family_matches(flow, net::Family::ipv6);
     auto prefix = interface_matches(flow);
     if (v4 && v6 && v4->empty() && v6->empty()) return {prefix};
-    std::vector<std::vector<Statement>> out;
+    std::vector<std::vector<Stmt>> out;
     for (auto [f, m] : {std::pair{net::Family::ipv4, &v4}, std::pair{net::Family::ipv6, &v6}}) {
         if (!*m) continue;
         auto stmts = prefix;
-        if ((*m)->empty()) stmts.push_back(MatchNfproto{f});
+        if ((*m)->empty()) stmts.push_back(Stmt{MatchNfproto{f}, flow.span});
         stmts.insert(stmts.end(), (*m)->begin(), (*m)->end());
         out.push_back(std::move(stmts));
     }
     return out;
 }
 
-Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts) const {
-    stmts.push_back(CounterStmt{counter_name(flow)});
-    stmts.push_back(Verdict{Verdict::Kind::accept, {}});
+Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Stmt> stmts) const {
+    stmts.push_back(Stmt{CounterStmt{counter_name(flow)}, flow.span});
+    stmts.push_back(Stmt{Verdict{Verdict::Kind::accept, {}}, flow.span});
     return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
 }
 
@@ -359,10 +370,10 @@ Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Statement> stmts
 // ends the rule when the set is full: a full set must stop the recording,
 // never the flow.
 Rule Lowering::seen_rule(const ProjectedFlow& flow, net::Family f,
-                         std::vector<Statement> stmts) const {
+                         std::vector<Stmt> stmts) const {
     auto field = flow.direction == Direction::output ? MatchAddrSet::Field::daddr
                                                      : MatchAddrSet::Field::saddr;
-    stmts.push_back(UpdateSet{f, field, seen_set_name(flow.gate, f)});
+    stmts.push_back(Stmt{UpdateSet{f, field, seen_set_name(flow.gate, f)}, flow.seen.span});
     return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
 }
 
@@ -388,6 +399,13 @@ std::vector<std::uint8_t> icmp_types(const std::vector<policy::IcmpType>& types)
     return out;
 }
 
+// The ICMP types a flow opens in one family were written in its services:
+// the first of them stands for the list.
+SourceSpan icmp_span(const ProjectedFlow& flow, net::Family f) {
+    const auto& types = f == net::Family::ipv4 ? flow.icmp : flow.icmpv6;
+    return types.empty() ? flow.span : types.front().span;
+}
+
 // ICMP flows sit in the base chain: `icmp type` already implies the family.
 std::vector<Rule> Lowering::icmp_rules(Direction d) const {
     std::vector<Rule> out;
@@ -400,13 +418,21 @@ std::vector<Rule> Lowering::icmp_rules(Direction d) const {
             // The type test goes first: its protocol check rejects every
             // TCP/UDP packet before any address-set lookup is spent on it.
             auto stmts = interface_matches(flow);
-            stmts.push_back(MatchIcmpType{f, std::move(types)});
+            stmts.push_back(Stmt{MatchIcmpType{f, std::move(types)}, icmp_span(flow, f)});
             stmts.insert(stmts.end(), addr->begin(), addr->end());
             if (records_users(flow)) out.push_back(seen_rule(flow, f, stmts));
             out.push_back(flow_rule(flow, std::move(stmts)));
         }
     }
     return out;
+}
+
+// The port (range) of a flow's services that covers part of a piece.
+SourceSpan port_span(const ProjectedFlow& flow, std::uint8_t proto, const PortPiece& piece) {
+    for (const auto& r : proto == kProtoTcp ? flow.tcp : flow.udp) {
+        if (r.lo <= piece.hi && piece.lo <= r.hi) return r.span;
+    }
+    return flow.span;
 }
 
 void Lowering::lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map) {
@@ -427,7 +453,8 @@ void Lowering::lower_protocol(Direction d, std::uint8_t proto, ServiceMap& map) 
                 chain.rules.push_back(flow_rule(flow, std::move(prefix)));
         }
         if (chain.rules.empty()) continue;  // no family can match: nothing to jump to
-        map.elements.push_back(ServiceMapElement{proto, piece.lo, piece.hi, chain.name});
+        const SourceSpan span = port_span(p_.flows[piece.owners[0]], proto, piece);
+        map.elements.push_back(ServiceMapElement{proto, piece.lo, piece.hi, chain.name, span});
         piece_chains_.push_back(std::move(chain));
     }
 }
@@ -439,7 +466,7 @@ void Lowering::lower_services(Direction d) {
     if (!map.elements.empty()) table_.maps.push_back(std::move(map));
 }
 
-Rule Lowering::baseline_rule(std::vector<Statement> stmts) const {
+Rule Lowering::baseline_rule(std::vector<Stmt> stmts) const {
     return Rule{std::move(stmts), {}, p_.baseline.span};
 }
 
@@ -461,12 +488,13 @@ void Lowering::add_tail(Chain& chain, Direction d, const char* hook_word) {
     if (!p_.baseline.log_drops) return;
     std::string prefix =
         clean_text(p_.baseline.log_prefix + " " + hook_word + " drop: ", kMaxLogPrefix);
-    chain.rules.push_back(baseline_rule({limit_of(p_.baseline.log_rate), Log{prefix}}));
+    chain.rules.push_back(
+        baseline_rule({Stmt{limit_of(p_.baseline.log_rate), p_.baseline.log_rate.span}, Log{prefix}}));
 }
 
 Chain Lowering::input_chain() {
     Chain chain = base_chain("input", Hook::input, chain_policy(p_.baseline.input));
-    Limit echo = limit_of(p_.baseline.echo_rate);
+    Stmt echo{limit_of(p_.baseline.echo_rate), p_.baseline.echo_rate.span};
     chain.rules.push_back(
         baseline_rule({MatchInterface{MatchInterface::Dir::in, false, {"lo"}}, Verdict{}}));
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));

@@ -1,8 +1,10 @@
 // The ruleset IR: one `inet` table we own, close to nftables' own model
 // (table, named counters, sets, verdict maps, chains, rules as statement
 // lists). Both emitters, nft text and the libnftnl batch, are a switch over
-// these kinds and nothing more; every rule, set and counter keeps the source
-// span that produced it, so a kernel rejection can be traced to the policy.
+// these kinds and nothing more; every rule, statement, set, set element and
+// counter keeps the source span that produced it, so a kernel rejection can
+// be traced to the policy text (as nft keeps a location per expression and
+// per set element).
 //
 // Statements are written at the level of nft's own syntax (`ip saddr @set`),
 // not as registers: the netlink emitter adds the implicit dependencies that
@@ -12,6 +14,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -35,14 +39,28 @@ struct Counter {
     SourceSpan span;
 };
 
+// Where some addresses of a set were written: one literal entry of a group,
+// or a whole address file. A file is one record, not one per line, and its
+// addresses are the file's own list (shared, not copied), so provenance costs
+// nothing per element even for a million addresses.
+struct ElementSource {
+    net::IntervalList addrs;  // the set's family only
+    SourceSpan span;
+};
+
 // `set NAME { type ipv4_addr|ipv6_addr; flags interval; elements = {...} }`
 struct AddrSet {
     std::string name;
     net::Family family = net::Family::ipv4;
     net::IntervalList elements;  // sorted, disjoint, merged; shared with the projection
     std::string comment;
-    SourceSpan span;
+    SourceSpan span;                     // the group expression that names the set
+    std::vector<ElementSource> sources = {};  // in policy order; may be empty
 };
+
+// The span of the entry that put `addr` into the set: the first source
+// holding it, else the set's own span.
+SourceSpan element_span(const AddrSet& set, net::U128 addr);
 
 // `set NAME { type ipv4_addr; size N; flags dynamic,timeout; timeout T; }`:
 // a set the packet path fills (`update @NAME { ip saddr }`), never apply.
@@ -64,6 +82,7 @@ struct ServiceMapElement {
     std::uint16_t port_lo = 0;
     std::uint16_t port_hi = 0;
     std::string chain;
+    SourceSpan span = {};  // the port (range) of the first flow that opens the piece
 };
 
 // `map NAME { type inet_proto . inet_service : verdict; flags interval; ... }`
@@ -164,8 +183,23 @@ using Statement = std::variant<MatchNfproto, MatchL4proto, MatchInterface, Match
                                MatchIcmpType, MatchDport, ServiceVmap, Limit, CounterStmt, Log, UpdateSet,
                                Verdict>;
 
+// A statement and the policy text that asked for it (the group expression of
+// an address match, the ICMP types of a service, a migration's seen set).
+// The kernel's extended ACK names one expression of a rule; emit maps it to
+// the statement that produced it, and so to this span.
+struct Stmt {
+    Statement kind;
+    SourceSpan span;  // invalid: the rule's span stands for it
+
+    // Implicit: a statement without a span is written as its kind alone.
+    template <typename T>
+        requires std::is_constructible_v<Statement, T&&>
+    Stmt(T&& s, SourceSpan where = {})  // NOLINT(google-explicit-constructor)
+        : kind(std::forward<T>(s)), span(where) {}
+};
+
 struct Rule {
-    std::vector<Statement> stmts;  // in order; a verdict, if any, is last
+    std::vector<Stmt> stmts;  // in order; a verdict, if any, is last
     std::string comment;           // `comment "flow:ID"` for flow rules
     SourceSpan span;
 };

@@ -4,31 +4,27 @@
 #include <cstring>
 
 #include "emit/netlink_diff.h"
+#include "emit/provenance.h"
 
 namespace nftpolicy::kernel {
 
 namespace {
 
-// The part of a message an extended ACK offset points into, if recorded.
-std::string part_at(const emit::MessageOrigin& origin, std::uint32_t offset) {
-    std::string found;
-    for (const auto& [start, what] : origin.parts) {
-        if (start <= offset) found = what;
-    }
-    return found;
-}
-
-std::string describe(const emit::Batch& batch, const Rejection& r) {
+// The error under the policy text that produced what the kernel refused
+// (an expression's statement, a set element's entry), with a note at the
+// rule or set it belongs to when that is written elsewhere.
+Diagnostic describe(const emit::Batch& batch, const Rejection& r) {
     std::string text = std::strerror(r.error);
     if (!r.message.empty()) text += " (" + r.message + ")";
     const emit::BatchMessage* m = batch.find(r.seq);
-    if (m == nullptr) return "kernel rejected the batch: " + text;
-    std::string where = m->origin.span.valid() ? m->origin.span.where() + ": " : "";
-    std::string what = m->origin.what;
-    if (r.offset != 0) {
-        if (std::string part = part_at(m->origin, r.offset); !part.empty()) what += ", " + part;
+    if (m == nullptr) return Diagnostic{Severity::error, {}, "kernel rejected the batch: " + text, {}};
+    const emit::Provenance at = emit::locate(*m, r.offset);
+    Diagnostic d{Severity::error, at.span, "kernel rejected " + at.what + ": " + text, {}};
+    const SourceSpan& whole = m->origin.span;
+    if (whole.valid() && at.span.valid() && !(whole.file == at.span.file && whole.begin == at.span.begin)) {
+        add_note(d, whole, "in " + m->origin.what + ", made from here");
     }
-    return where + "kernel rejected " + what + ": " + text;
+    return d;
 }
 
 // The elements of the large address sets of `desired`, which the kernel holds
@@ -45,12 +41,9 @@ KnownElements known_elements(const emit::DesiredTable& desired, const std::strin
 
 }  // namespace
 
-std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome) {
-    std::string out;
-    for (const Rejection& r : outcome.rejections) {
-        if (!out.empty()) out += '\n';
-        out += describe(batch, r);
-    }
+std::vector<Diagnostic> describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome) {
+    std::vector<Diagnostic> out;
+    for (const Rejection& r : outcome.rejections) out.push_back(describe(batch, r));
     return out;
 }
 

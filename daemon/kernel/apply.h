@@ -2,8 +2,9 @@
 // one generation-checked transaction. Read our table, diff, commit; when the
 // kernel says the ruleset generation moved (someone else committed between
 // our read and our commit), read again, recompute and retry a bounded number
-// of times. A rejected batch changes nothing, and the error names the policy
-// span of the message the kernel refused.
+// of times. A rejected batch changes nothing, and the error carries a
+// diagnostic per rejection, located at the policy text of the expression or
+// set element the kernel refused (see emit/provenance.h).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "emit/netlink_objects.h"
 #include "ir/ruleset.h"
 #include "kernel/ruleset_kernel.h"
+#include "support/diagnostic.h"
 #include "support/result.h"
 
 namespace nftpolicy::kernel {
@@ -44,8 +46,10 @@ struct ApplyReport {
 
 Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options = {});
 
-// "site.toml:12:9: kernel rejected rule 2 of chain input (expression 4
-// (lookup)): No such file or directory" for each rejection.
-std::string describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome);
+// One diagnostic per rejection, under the policy text of what the kernel
+// refused: "kernel rejected rule 2 of chain input, expression 4 (lookup): No
+// such file or directory" at the group expression of the address match, or
+// "kernel rejected element tcp . 443 of map in_svc: ..." at the port.
+std::vector<Diagnostic> describe_rejections(const emit::Batch& batch, const CommitOutcome& outcome);
 
 }  // namespace nftpolicy::kernel

@@ -151,6 +151,41 @@ void collect_groups(const GroupExpr& expr, std::vector<std::string>& out) {
 
 }  // namespace
 
+namespace {
+
+void add_sources(const policy::Group& group, std::vector<AddrSource>& out) {
+    if (const auto* file = std::get_if<policy::AddressFile>(&group.definition)) {
+        out.push_back(AddrSource{file->addrs, file->span});
+        return;
+    }
+    if (const auto* literals = std::get_if<std::vector<policy::AddressLiteral>>(&group.definition)) {
+        for (const auto& literal : *literals) out.push_back(AddrSource{net::AddrSet::of(literal.entry), literal.span});
+    }
+}
+
+}  // namespace
+
+std::vector<AddrSource> GroupEvaluator::sources(const GroupExpr& expr) const {
+    std::vector<AddrSource> out;
+    std::vector<std::string> pending = referenced_groups(expr);
+    std::vector<std::string> done;
+    // Expression groups add the groups they name; `done` also stops a cycle.
+    while (!pending.empty()) {
+        std::string name = pending.front();
+        pending.erase(pending.begin());
+        if (std::find(done.begin(), done.end(), name) != done.end()) continue;
+        done.push_back(name);
+        auto it = policy_.groups.find(name);
+        if (name == policy::kGroupAny || it == policy_.groups.end()) continue;
+        if (const GroupExpr* inner = expression_of(name)) {
+            std::vector<std::string> more = referenced_groups(*inner);
+            pending.insert(pending.begin(), more.begin(), more.end());
+        }
+        add_sources(it->second, out);
+    }
+    return out;
+}
+
 std::vector<std::string> referenced_groups(const GroupExpr& expr) {
     std::vector<std::string> out;
     collect_groups(expr, out);

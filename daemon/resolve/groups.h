@@ -13,6 +13,7 @@
 
 #include "net/addr.h"
 #include "policy/model.h"
+#include "resolve/projection.h"
 #include "support/diagnostic.h"
 
 namespace nftpolicy::resolve {
@@ -38,6 +39,10 @@ class GroupEvaluator {
     std::vector<std::string> names() const;
     // The group expression a group is defined by, or nullptr (literal, built-in, unknown).
     const policy::GroupExpr* expression_of(const std::string& name) const;
+    // Where the addresses an expression can match were written: each literal
+    // entry and address file of the groups it names, through expression
+    // groups, in policy order (`any` has none). Call after evaluating it.
+    std::vector<AddrSource> sources(const policy::GroupExpr& expr) const;
 
   private:
     enum class State { in_progress, done, failed };

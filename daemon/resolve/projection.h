@@ -18,6 +18,13 @@ namespace nftpolicy::resolve {
 
 enum class Direction { input, output, forward };
 
+// Where some addresses of an endpoint were written: a literal entry of a
+// group, or a whole address file (its set shared, not copied).
+struct AddrSource {
+    net::AddrSet addrs;
+    SourceSpan span;
+};
+
 // One side of a flow. `match == false` means "do not match this side's
 // address" (the host itself on input/output, or `any`).
 struct Endpoint {
@@ -25,6 +32,7 @@ struct Endpoint {
     std::string label;   // the expression text, e.g. "backend & agent_handler"
     bool match = true;
     SourceSpan span;
+    std::vector<AddrSource> sources = {};  // of every group the expression names, in policy order
 };
 
 // Why a flow exists in this phase; the migration issue builds on it.

@@ -79,6 +79,7 @@ class Resolver {
     void prepare_hosts();
     void add_management(Projection& out);
     void add_flows(Projection& out);
+    void add_sources(const policy::Flow& flow, std::size_t first, Projection& out) const;
 
     const policy::Policy& policy_;
     Diagnostics& diags_;
@@ -129,6 +130,7 @@ void Resolver::add_management(Projection& out) {
     auto services = services_.find_all(refs, diags_);
     if (!from || !services || !membership_) return;
     if (auto flow = management_flow(management, *from, *services, *membership_, diags_)) {
+        flow->src.sources = groups_.sources(management.from);
         out.flows.push_back(std::move(*flow));
     }
 }
@@ -144,9 +146,22 @@ void Resolver::add_flows(Projection& out) {
         if (!resolved || !lifecycle_ok || !target.host || !migrations_.is_active(flow)) continue;
         const std::size_t first = out.flows.size();
         project_flow(*resolved, target, out.flows);
+        add_sources(flow, first, out);
         if (!flow.retired_by) continue;
         const policy::SeenSettings& seen = policy_.migrations.at(flow.retired_by->migration).seen;
         for (std::size_t i = first; i < out.flows.size(); ++i) out.flows[i].seen = seen;
+    }
+}
+
+// Every projection of a flow takes its source from `from` and its
+// destination from `to`, whatever the direction.
+void Resolver::add_sources(const policy::Flow& flow, std::size_t first, Projection& out) const {
+    if (first == out.flows.size()) return;
+    std::vector<AddrSource> from = groups_.sources(flow.from);
+    std::vector<AddrSource> to = groups_.sources(flow.to);
+    for (std::size_t i = first; i < out.flows.size(); ++i) {
+        out.flows[i].src.sources = from;
+        out.flows[i].dst.sources = to;
     }
 }
 

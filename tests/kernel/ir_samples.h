@@ -22,7 +22,7 @@ std::vector<net::Interval>& mut(List& l) {
 inline net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }
 inline net::Interval v6(const char* text) { return net::parse_address_entry(text)->range; }
 
-inline ir::Rule rule(std::vector<ir::Statement> stmts, std::string comment = "") {
+inline ir::Rule rule(std::vector<ir::Stmt> stmts, std::string comment = "") {
     return ir::Rule{std::move(stmts), std::move(comment), {}};
 }
 

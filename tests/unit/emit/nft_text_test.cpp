@@ -16,7 +16,7 @@ net::Interval iv(const char* text) {
     return net::parse_address_entry(text).value().range;
 }
 
-Rule rule(std::vector<Statement> stmts, std::string comment = {}) {
+Rule rule(std::vector<Stmt> stmts, std::string comment = {}) {
     return Rule{std::move(stmts), std::move(comment), {}};
 }
 

@@ -71,8 +71,8 @@ std::vector<std::string> set_names(const Table& t) {
 template <typename T>
 const T& stmt(const Rule& r, std::size_t i) {
     REQUIRE(i < r.stmts.size());
-    REQUIRE(std::holds_alternative<T>(r.stmts[i]));
-    return std::get<T>(r.stmts[i]);
+    REQUIRE(std::holds_alternative<T>(r.stmts[i].kind));
+    return std::get<T>(r.stmts[i].kind);
 }
 
 // Checks that a rule ends in `counter name "flow_<id>" accept comment "flow:<id>"`.
@@ -85,8 +85,8 @@ void check_flow_tail(const Rule& r, const std::string& id) {
 
 bool mentions_family(const Rule& r, net::Family f) {
     for (const auto& s : r.stmts) {
-        if (auto* m = std::get_if<MatchAddrSet>(&s); m && m->family == f) return true;
-        if (auto* n = std::get_if<MatchNfproto>(&s); n && n->family == f) return true;
+        if (auto* m = std::get_if<MatchAddrSet>(&s.kind); m && m->family == f) return true;
+        if (auto* n = std::get_if<MatchNfproto>(&s.kind); n && n->family == f) return true;
     }
     return false;
 }
@@ -420,7 +420,7 @@ TEST_CASE("a legacy flow records its sources in a seen set per gate and family")
     }
     // Flows that are not legacy record nothing.
     for (const auto& r : chain(t, "in_tcp_443").rules)
-        for (const auto& s : r.stmts) CHECK_FALSE(std::holds_alternative<UpdateSet>(s));
+        for (const auto& s : r.stmts) CHECK_FALSE(std::holds_alternative<UpdateSet>(s.kind));
 }
 
 TEST_CASE("flows retired by one gate share its sets; another gate has its own") {
@@ -481,4 +481,48 @@ TEST_CASE("a legacy ICMP flow records in the base chain, only in the families it
     CHECK(stmt<UpdateSet>(*rules[0], 2).set == "seen_m.g_v4");
     check_flow_tail(*rules[1], "ping");
     CHECK(rules[1] == rules[0] + 1);
+}
+
+namespace {
+
+SourceSpan at(const SourceFile& file, std::uint32_t line, std::uint32_t col) {
+    return SourceSpan{&file, {line, col}, {line, col + 3}};
+}
+
+bool same_place(const SourceSpan& a, const SourceSpan& b) {
+    return a.file == b.file && a.begin == b.begin && a.end == b.end;
+}
+
+}  // namespace
+
+TEST_CASE("statements, map elements and set elements keep the span that produced them") {
+    SourceManager sources;
+    const SourceFile& file = sources.add("site.toml", "x\n");
+    auto src = side("agents", addrs({"10.10.0.0/16", "10.30.0.5"}));
+    src.span = at(file, 10, 8);
+    src.sources = {{addrs({"10.10.0.0/16"}), at(file, 2, 12)}, {addrs({"10.30.0.5"}), at(file, 2, 28)}};
+    auto f = flow("web", Direction::input, src, unmatched("self"), {{443, 443}, {8000, 8080}});
+    f.span = at(file, 8, 1);
+    f.tcp[0].span = at(file, 6, 18);
+    f.tcp[1].span = at(file, 6, 23);
+    Table t = lower(projection({f}));
+
+    // map elements: the port of the service that opened the piece
+    REQUIRE(t.maps.size() == 1);
+    REQUIRE(t.maps[0].elements.size() == 2);
+    CHECK(same_place(t.maps[0].elements[0].span, at(file, 6, 18)));
+    CHECK(same_place(t.maps[0].elements[1].span, at(file, 6, 23)));
+
+    // the address match under the group expression, the counter under the flow
+    const Rule& r = chain(t, "in_tcp_443").rules.at(0);
+    REQUIRE(std::holds_alternative<MatchAddrSet>(r.stmts.at(0).kind));
+    CHECK(same_place(r.stmts[0].span, at(file, 10, 8)));
+    CHECK(same_place(r.stmts.at(1).span, at(file, 8, 1)));
+
+    // each element under the literal holding it; outside any, the set's span
+    REQUIRE(t.sets.size() == 1);
+    const AddrSet& s = t.sets[0];
+    CHECK(same_place(element_span(s, net::parse_address("10.10.200.1")->range.lo), at(file, 2, 12)));
+    CHECK(same_place(element_span(s, net::parse_address("10.30.0.5")->range.lo), at(file, 2, 28)));
+    CHECK(same_place(element_span(s, net::parse_address("10.99.0.1")->range.lo), at(file, 10, 8)));
 }

@@ -98,4 +98,32 @@ TEST_CASE("a rejection names the policy span and the expression at the ext-ack o
     CHECK(r.error().kind == ErrorKind::kernel);
     CHECK(r.error().message ==
           "site.toml:3:5: kernel rejected rule 1 of chain input, expression 3 (immediate): No such file or directory");
+    REQUIRE(r.error().diagnostics.size() == 1);
+    CHECK(render(r.error().diagnostics[0]) ==
+          "site.toml:3:5: error: kernel rejected rule 1 of chain input, expression 3 (immediate): "
+          "No such file or directory\n"
+          "    3 |     flow = 1\n"
+          "      |     ^~~~~\n");
+}
+
+TEST_CASE("a rejected expression renders under its statement's span, the rule's as a note") {
+    SourceManager sources;
+    const SourceFile& file = sources.add("site.toml", "[[flows]]\nfrom = \"agents\"\n");
+    ir::Table t = table_with_span(file);
+    ir::Rule& r = t.chains[0].rules[0];
+    r.span = SourceSpan{&file, {1, 1}, {1, 9}};
+    r.stmts[1].span = SourceSpan{&file, {2, 9}, {2, 14}};  // the jump
+    FakeKernel k;
+    k.answers = {kernel::CommitOutcome{kernel::CommitOutcome::Status::rejected, {{ENOENT, 3, 200, ""}}, 3}};
+    auto result = kernel::apply(k, t);
+    REQUIRE_FALSE(result);
+    REQUIRE(result.error().diagnostics.size() == 1);
+    CHECK(render(result.error().diagnostics[0]) ==
+          "site.toml:2:9: error: kernel rejected rule 1 of chain input, expression 3 (immediate): "
+          "No such file or directory\n"
+          "    2 | from = \"agents\"\n"
+          "      |         ^~~~~~\n"
+          "site.toml:1:1: note: in rule 1 of chain input, made from here\n"
+          "    1 | [[flows]]\n"
+          "      | ^~~~~~~~~\n");
 }

@@ -32,7 +32,7 @@ TEST_CASE("ruleset hash of the IR: stable, and changed by any element or stateme
     auto other_comment = table_with({{0x0a000001, 0x0a000001}, {0x0a000003, 0x0a000003}}, "d");
     CHECK(kernel::ruleset_hash(a) != kernel::ruleset_hash(other_comment));
     auto drop = a;
-    std::get<ir::Verdict>(drop.chains[0].rules[0].stmts[1]).kind = ir::Verdict::Kind::drop;
+    std::get<ir::Verdict>(drop.chains[0].rules[0].stmts[1].kind).kind = ir::Verdict::Kind::drop;
     CHECK(kernel::ruleset_hash(a) != kernel::ruleset_hash(drop));
     // Hashing left the caller's sets untouched.
     CHECK(a.sets[0].elements.size() == 2);

@@ -179,3 +179,23 @@ TEST_CASE("referenced_groups lists each name once, in order") {
     auto e = parse_expr("(a | b) & a - c", &b.file(), 1, 1);
     CHECK(referenced_groups(e) == std::vector<std::string>{"a", "b", "c"});
 }
+
+TEST_CASE("the sources of an expression are the literal entries of every group it reaches") {
+    PolicyBuilder b = inventory();
+    b.group_expr("handlers_or_sql", "agent_handler | sql");
+    Diagnostics diags;
+    GroupEvaluator groups(b.policy, diags);
+    const policy::GroupExpr expr = parse_expr("handlers_or_sql - backend", &b.file(), 90, 1);
+    REQUIRE(groups.evaluate(expr));
+    std::vector<AddrSource> sources = groups.sources(expr);
+    // agent_handler's two entries and sql's one (through the expression
+    // group), then backend's two; each with its literal's own span.
+    REQUIRE(sources.size() == 5);
+    CHECK(sources[0].addrs == addrs({"10.20.0.11"}));
+    CHECK(sources[2].addrs == addrs({"10.20.0.30"}));
+    CHECK(sources[4].addrs == addrs({"10.20.0.20"}));
+    const auto& literals = std::get<std::vector<policy::AddressLiteral>>(b.policy.groups.at("sql").definition);
+    CHECK(sources[2].span.begin == literals[0].span.begin);
+    CHECK(sources[2].span.valid());
+    CHECK(groups.sources(parse_expr("any", &b.file(), 91, 1)).empty());
+}
