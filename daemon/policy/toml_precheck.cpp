@@ -19,10 +19,13 @@ namespace {
 constexpr int kEnd = -1;
 
 bool is_bare_key_char(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
-bool is_digit(int c) { return c >= '0' && c <= '9'; }
+bool is_digit(int c) {
+    return c >= '0' && c <= '9';
+}
 
 // The first control character TOML forbids: all of U+0000-U+001F but tab
 // and line breaks, and U+007F. A carriage return must start a CRLF.
@@ -31,12 +34,22 @@ std::optional<PrecheckFinding> find_control(std::string_view text) {
         auto c = static_cast<unsigned char>(text[i]);
         if (c == '\t' || c == '\n' || (c >= 0x20 && c != 0x7f)) continue;
         if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-        if (c == '\r') return PrecheckFinding{i, "invalid TOML: carriage return (U+000D) not followed by a line feed"};
-        return PrecheckFinding{i, fmt::format("invalid TOML: control character U+{:04X}; TOML allows only tab "
-                                              "and line breaks outside escapes",
-                                              c)};
+        if (c == '\r')
+            return PrecheckFinding{
+                i, "invalid TOML: carriage return (U+000D) not followed by a line feed"};
+        return PrecheckFinding{
+            i, fmt::format("invalid TOML: control character U+{:04X}; TOML allows only tab "
+                           "and line breaks outside escapes",
+                           c)};
     }
     return std::nullopt;
+}
+
+// A character where another was expected, for messages.
+std::string describe(int c) {
+    if (c == kEnd) return "the end of the file";
+    if (c == '\n' || c == '\r') return "the end of the line";
+    return fmt::format("'{}'", static_cast<char>(c));
 }
 
 // The UTF-8 sequence starting at `i`, to quote it whole; a stray byte as \xNN.
@@ -52,17 +65,21 @@ std::string quote_char(std::string_view text, std::size_t i) {
 }
 
 class Scanner {
-public:
+  public:
     explicit Scanner(std::string_view text) : text_(text) {}
 
     std::optional<PrecheckFinding> run() {
         if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // a UTF-8 byte order mark
         while (pos_ < text_.size() && document_line()) {
         }
+        // Where the scan stopped, toml++ stops too; but on a non-ASCII
+        // character it first asks whether that is whitespace, and 3.3.0
+        // reaches an "unreachable" branch doing so (upstream issue 190).
+        if (!finding_ && peek() >= 0x80) report_non_ascii();
         return finding_;
     }
 
-private:
+  private:
     // ---- the document: one line at a time -------------------------------
 
     bool document_line() {
@@ -103,8 +120,9 @@ private:
         for (std::size_t parts = 1;; ++parts) {
             skip_ws();
             if (parts > limits::kKeyParts) {
-                return report(pos_, fmt::format("this key has more than {} dotted parts; expected at most {}",
-                                                limits::kKeyParts, limits::kKeyParts));
+                return report(
+                    pos_, fmt::format("this key has more than {} dotted parts; expected at most {}",
+                                      limits::kKeyParts, limits::kKeyParts));
             }
             if (!key_part(parts > 1)) return false;
             skip_ws();
@@ -123,22 +141,36 @@ private:
         return true;
     }
 
-    // `[.a]`, `a..b = 1`, `[a.]`: a dotted key with an empty part. Anything
-    // else where a key should start is left to toml++.
+    // `[.a]`, `a..b = 1`, `[a.]`: a dotted key with an empty part; `[=]`:
+    // a header without a name. Anything else where a key should start is
+    // left to toml++, which reports it.
     bool missing_key_part(int c, bool after_dot) {
         if (c == '.' || after_dot) {
             return report(pos_, after_dot ? "invalid TOML: expected a key name after '.'"
                                           : "invalid TOML: expected a key name before '.'");
         }
-        if (c == ']' && in_header_) return report(pos_, "invalid TOML: expected a table name between '[' and ']'");
+        // toml++ asserts on any of them in a table header.
+        if (in_header_)
+            return report(
+                pos_, fmt::format("invalid TOML: expected a table name, found {}", describe(c)));
         return false;
+    }
+
+    bool report_non_ascii() {
+        return report(
+            pos_,
+            fmt::format("invalid TOML: '{}' outside a string or comment; TOML syntax is ASCII "
+                        "(put text in quotes)",
+                        quote_char(text_, pos_)));
     }
 
     bool report_bare_key_char() {
         std::string ch = quote_char(text_, pos_);
-        return report(pos_, fmt::format("invalid TOML: '{}' in a bare key; bare keys are ASCII letters, digits, "
-                                        "'-' and '_' (put other names in quotes)",
-                                        ch));
+        return report(
+            pos_,
+            fmt::format("invalid TOML: '{}' in a bare key; bare keys are ASCII letters, digits, "
+                        "'-' and '_' (put other names in quotes)",
+                        ch));
     }
 
     // ---- values -----------------------------------------------------------
@@ -155,8 +187,10 @@ private:
 
     bool nesting_ok(std::size_t depth) {
         if (depth <= limits::kValueNesting) return true;
-        return report(pos_, fmt::format("arrays and inline tables nest more than {} deep here; expected at most {}",
-                                        limits::kValueNesting, limits::kValueNesting));
+        return report(
+            pos_,
+            fmt::format("arrays and inline tables nest more than {} deep here; expected at most {}",
+                        limits::kValueNesting, limits::kValueNesting));
     }
 
     bool array(std::size_t depth) {
@@ -165,6 +199,9 @@ private:
         for (;;) {
             skip_blank();
             if (eat(']')) return true;
+            // toml++ asserts on `[}` and `[1,}` instead of reporting them.
+            if (peek() == '}')
+                return report(pos_, "invalid TOML: expected a value or ']', found '}'");
             if (!value(depth)) return false;
             skip_blank();
             if (eat(']')) return true;
@@ -192,8 +229,8 @@ private:
     bool bare_value() {
         std::size_t start = pos_;
         while (is_bare_value_char(peek())) ++pos_;
-        if (pos_ - start == 10 && text_[start + 4] == '-' && peek() == ' ' && pos_ + 1 < text_.size() &&
-            is_digit(static_cast<unsigned char>(text_[pos_ + 1]))) {
+        if (pos_ - start == 10 && text_[start + 4] == '-' && peek() == ' ' &&
+            pos_ + 1 < text_.size() && is_digit(static_cast<unsigned char>(text_[pos_ + 1]))) {
             ++pos_;
             while (is_bare_value_char(peek())) ++pos_;
         }
@@ -201,8 +238,9 @@ private:
     }
 
     static bool is_bare_value_char(int c) {
-        return c != kEnd && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',' && c != ']' && c != '}' &&
-               c != '#' && c != '[' && c != '{' && c != '"' && c != '\'' && c != '=';
+        return c != kEnd && c < 0x80 && c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
+               c != ',' && c != ']' && c != '}' && c != '#' && c != '[' && c != '{' && c != '"' &&
+               c != '\'' && c != '=';
     }
 
     // ---- strings ----------------------------------------------------------
@@ -248,7 +286,9 @@ private:
 
     // ---- characters ---------------------------------------------------------
 
-    int peek() const { return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_]) : kEnd; }
+    int peek() const {
+        return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_]) : kEnd;
+    }
     bool at_end() const { return pos_ >= text_.size(); }
     bool starts_with(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
 

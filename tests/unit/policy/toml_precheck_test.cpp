@@ -37,7 +37,9 @@ std::vector<std::filesystem::path> valid_policy_files() {
     return out;
 }
 
-std::size_t offset_of(std::string_view text, std::string_view needle) { return text.find(needle); }
+std::size_t offset_of(std::string_view text, std::string_view needle) {
+    return text.find(needle);
+}
 
 }  // namespace
 
@@ -55,7 +57,8 @@ TEST_CASE("precheck: valid TOML corners are not findings") {
     const char* valid[] = {
         "",
         "\n\n# only a comment\n",
-        "\xEF\xBB\xBF" "a = 1\n",
+        "\xEF\xBB\xBF"
+        "a = 1\n",
         "a = 1",  // no final newline
         "a = 1\r\nb = 2\r\n",
         "\"é\" = 1\n'ü' = 2\n\"\" = 3\n",
@@ -74,7 +77,8 @@ TEST_CASE("precheck: valid TOML corners are not findings") {
         "a = [[1, 2], [\"x\", 'y'], [{ b = 1 }]]\n",
         "t = { a = 1, b.c = 'x', \"é\" = [1, 2], d = { e = {} } }\n",
         "t = {}\nu = { }\n",
-        "d1 = 1979-05-27T07:32:00Z\nd2 = 1979-05-27 07:32:00-07:00\nd3 = 1979-05-27\nd4 = 07:32:00\n",
+        "d1 = 1979-05-27T07:32:00Z\nd2 = 1979-05-27 07:32:00-07:00\nd3 = 1979-05-27\nd4 = "
+        "07:32:00\n",
         "a = [1979-05-27 07:32:00, 1979-05-27]\n",
         "i = +99\nj = -0x_ff\nf = 6.626e-34\ng = inf\nh = -nan\nb = true\n",
         "a = 1 # trailing comment with tab\t and é\n",
@@ -112,6 +116,13 @@ TEST_CASE("precheck: each toml++ 3.3.0 defect is stopped before the parser") {
         {"[[.a]]\n", ".a", "before '.'"},
         {"a..b = 1\n", ".b", "after '.'"},
         {"[]\n", "]", "table name"},
+        {"[=]\n", "=", "expected a table name, found '='"},
+        {"[[ $a]]\n", "$", "expected a table name, found '$'"},
+        {"a = [}\n", "}", "expected a value or ']', found '}'"},
+        {"a = [1,\n  # c\n}\n", "}", "found '}'"},
+        {"a = \xce\x93\n", "\xce", "'\xce\x93' outside a string or comment"},
+        {"a = 1 \xe2\x86\x90\n", "\xe2", "outside a string or comment"},
+        {"[a]\xc2\xb7\n", "\xc2", "outside a string or comment"},
         {"[a\x7f]\n", "\x7f", "U+007F"},
         {"a = \"\x01\"\n", "\x01", "U+0001"},
         {"# \x7f\n", "\x7f", "U+007F"},
@@ -119,7 +130,8 @@ TEST_CASE("precheck: each toml++ 3.3.0 defect is stopped before the parser") {
         {std::string("a = 1\0\n", 7), std::string("\0", 1), "U+0000"},
         {parts33 + " = 1\n", "k = 1", "more than 32 dotted parts"},
         {"[" + parts33 + "]\n", "k]", "more than 32 dotted parts"},
-        {"x = " + std::string(17, '[') + std::string(17, ']') + "\n", "[]", "nest more than 16 deep"},
+        {"x = " + std::string(17, '[') + std::string(17, ']') + "\n", "[]",
+         "nest more than 16 deep"},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -134,7 +146,8 @@ TEST_CASE("precheck: the limits themselves pass") {
     std::string key = "k";
     for (std::size_t i = 1; i < limits::kKeyParts; ++i) key += ".k";
     CHECK_FALSE(precheck_toml_text(key + " = 1\n[" + key + "]\n").has_value());
-    std::string nested = std::string(limits::kValueNesting, '[') + std::string(limits::kValueNesting, ']');
+    std::string nested =
+        std::string(limits::kValueNesting, '[') + std::string(limits::kValueNesting, ']');
     CHECK_FALSE(precheck_toml_text("x = " + nested + "\n").has_value());
 }
 
