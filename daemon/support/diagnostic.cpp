@@ -130,7 +130,13 @@ std::string render(const Diagnostic& d) {
 
 std::string render_all(const Diagnostics& diags) {
     std::string out;
-    for (const auto& d : diags.all()) out += render(d);
+    const auto& all = diags.all();
+    std::size_t shown = std::min(all.size(), kMaxRendered);
+    for (std::size_t i = 0; i < shown; ++i) out += render(all[i]);
+    if (shown < all.size()) {
+        out += fmt::format("nftpolicy: note: {} more diagnostics not shown (the first {} are)\n",
+                           all.size() - shown, shown);
+    }
     return out;
 }
 

@@ -57,7 +57,12 @@ void add_note(Diagnostic& d, SourceSpan span, std::string message);
 
 // One diagnostic as text: location line, source line with a caret marker, notes.
 std::string render(const Diagnostic& d);
-// Every diagnostic, in the order reported.
+// A generated policy with a bad line repeated 100,000 times would print
+// 100,000 diagnostics (tens of MB); past this many the rest are counted.
+inline constexpr std::size_t kMaxRendered = 100;
+
+// The diagnostics in the order reported, the first kMaxRendered of them,
+// then a note saying how many more there were.
 std::string render_all(const Diagnostics& diags);
 
 }  // namespace nftpolicy

@@ -38,3 +38,52 @@ TEST_CASE("closest_match suggests plausible typos only") {
     CHECK(edit_distance("tpc", "tcp") == 1);
     CHECK(closest_match("tabel", {"table", "tcp"}) == "table");
 }
+
+TEST_CASE("a long line is quoted as a window around the span, with the caret under it") {
+    SourceManager sm;
+    std::string line = "x = [" + std::string(1000, '1') + ", bad, " + std::string(1000, '2') + "]";
+    const auto& f = sm.add("site.toml", line + "\n");
+    auto col = static_cast<std::uint32_t>(line.find("bad") + 1);
+    Diagnostics diags;
+    auto& d = diags.error(SourceSpan{&f, {1, col}, {1, col + 2}}, "bad value");
+    std::string out = render(d);
+    std::string quoted = out.substr(out.find(" | ") + 3);
+    quoted = quoted.substr(0, quoted.find('\n'));
+    CHECK(quoted.size() == 3 + 200 + 3);  // "...", the window, "..."
+    CHECK(quoted.starts_with("..."));
+    CHECK(quoted.ends_with("..."));
+    std::string marker = out.substr(out.rfind(" | ") + 3);
+    CHECK(quoted.substr(marker.find('^'), 3) == "bad");
+    CHECK(marker.ends_with("^~~\n"));
+}
+
+TEST_CASE("a window never cuts a UTF-8 sequence") {
+    SourceManager sm;
+    std::string line;
+    for (int i = 0; i < 300; ++i) line += "\xC3\xA9";  // é, two bytes each
+    const auto& f = sm.add("site.toml", line + "\n");
+    Diagnostics diags;
+    std::string out = render(diags.error(SourceSpan{&f, {1, 302}, {1, 302}}, "m"));  // inside a character
+    std::string quoted = out.substr(out.find(" | ") + 6);  // after "..."
+    quoted = quoted.substr(0, quoted.find("..."));
+    CHECK(quoted.size() % 2 == 0);
+    CHECK(static_cast<unsigned char>(quoted[0]) == 0xC3);
+}
+
+TEST_CASE("control characters in a quoted line show as U+FFFD") {
+    SourceManager sm;
+    const auto& f = sm.add("site.toml", std::string("a = \"\x1b[31m\x7f\0\"\n", 14));
+    Diagnostics diags;
+    std::string out = render(diags.error(SourceSpan{&f, {1, 6}, {1, 6}}, "m"));
+    CHECK(out.find("    1 | a = \"\xEF\xBF\xBD[31m\xEF\xBF\xBD\xEF\xBF\xBD\"\n") != std::string::npos);
+    CHECK(out.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("render_all shows the first kMaxRendered diagnostics and counts the rest") {
+    Diagnostics diags;
+    for (std::size_t i = 0; i < kMaxRendered + 5; ++i) diags.error({}, "e" + std::to_string(i));
+    std::string out = render_all(diags);
+    CHECK(out.find("error: e99\n") != std::string::npos);
+    CHECK(out.find("error: e100\n") == std::string::npos);
+    CHECK(out.ends_with("nftpolicy: note: 5 more diagnostics not shown (the first 100 are)\n"));
+}
