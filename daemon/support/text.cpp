@@ -27,6 +27,10 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
     std::string best;
     std::size_t best_d = limit + 1;
     for (const auto& c : candidates) {
+        // The distance is at least the difference in length: skip the
+        // quadratic computation for candidates that cannot be close.
+        std::size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+        if (gap >= best_d) continue;
         std::size_t d = edit_distance(word, c);
         if (d < best_d) {
             best_d = d;
