@@ -18,8 +18,9 @@ namespace nftpolicy::policy {
 namespace {
 
 class DepthCheck {
-public:
-    DepthCheck(const std::map<std::string, Group>& groups, Diagnostics& diags) : groups_(groups), diags_(diags) {}
+  public:
+    DepthCheck(const std::map<std::string, Group>& groups, Diagnostics& diags)
+        : groups_(groups), diags_(diags) {}
 
     void run() {
         for (const auto& [name, group] : groups_) {
@@ -28,8 +29,10 @@ public:
         }
     }
 
-private:
-    static const GroupExpr* expression(const Group& g) { return std::get_if<GroupExpr>(&g.definition); }
+  private:
+    static const GroupExpr* expression(const Group& g) {
+        return std::get_if<GroupExpr>(&g.definition);
+    }
 
     // The depth below `g`, entered `level` levels deep; nullopt once reported.
     std::optional<std::size_t> group_depth(const Group& g, std::size_t level) {
@@ -65,19 +68,20 @@ private:
     }
 
     std::nullopt_t report(const GroupExpr& ref) {
-        auto& d = diags_.error(ref.span, fmt::format("groups nest more than {} levels deep here (each operator "
-                                                     "and each reference to a group defined by an expression "
-                                                     "is a level); expected at most {}",
-                                                     limits::kGroupDepth, limits::kGroupDepth));
+        auto& d = diags_.error(
+            ref.span, fmt::format("groups nest more than {} levels deep here (each operator "
+                                  "and each reference to a group defined by an expression "
+                                  "is a level); expected at most {}",
+                                  limits::kGroupDepth, limits::kGroupDepth));
         add_note(d, root_->span, fmt::format("reached from group '{}', defined here", root_->name));
         return std::nullopt;
     }
 
     const std::map<std::string, Group>& groups_;
     Diagnostics& diags_;
-    const Group* root_ = nullptr;             // the group whose evaluation is being followed
+    const Group* root_ = nullptr;              // the group whose evaluation is being followed
     std::map<std::string, std::size_t> done_;  // depth below each group computed so far
-    std::set<std::string> active_;            // groups on the current path (cycle guard)
+    std::set<std::string> active_;             // groups on the current path (cycle guard)
 };
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 // Closes the descriptor on every path out of read_regular_file.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
@@ -25,7 +25,7 @@ public:
     }
     int get() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -39,29 +39,39 @@ const char* type_name(mode_t mode) {
     return "not a regular file";
 }
 
-std::string wrong_type(mode_t mode) { return fmt::format("it is {}; expected a regular file", type_name(mode)); }
+std::string wrong_type(mode_t mode) {
+    return fmt::format("it is {}; expected a regular file", type_name(mode));
+}
 
 // Why open(2) failed, said the way the user can act on it. ENXIO is what
 // opening a socket (or a device without a driver) gives: say which it is.
 std::string open_error(const std::string& path, int err) {
     switch (err) {
-        case ENOENT: return "no such file";
-        case ENOTDIR: return "a component of the path is not a directory";
-        case EACCES: return "permission denied";
-        case ELOOP: return "too many levels of symbolic links (a symlink loop?)";
-        case ENAMETOOLONG: return "the file name is longer than the system allows";
+        case ENOENT:
+            return "no such file";
+        case ENOTDIR:
+            return "a component of the path is not a directory";
+        case EACCES:
+            return "permission denied";
+        case ELOOP:
+            return "too many levels of symbolic links (a symlink loop?)";
+        case ENAMETOOLONG:
+            return "the file name is longer than the system allows";
         case ENXIO: {
             struct stat st {};
-            if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return wrong_type(st.st_mode);
+            if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+                return wrong_type(st.st_mode);
             break;
         }
-        default: break;
+        default:
+            break;
     }
     return std::strerror(err);
 }
 
 std::string too_large(const FileKind& kind) {
-    return fmt::format("it is larger than {}, the limit for {}", format_size(kind.max_bytes), kind.name);
+    return fmt::format("it is larger than {}, the limit for {}", format_size(kind.max_bytes),
+                       kind.name);
 }
 
 // Reads at most max + 1 bytes, so that a file that grew after fstat (or
@@ -87,7 +97,8 @@ Result<std::string> read_bounded(int fd, std::size_t expected, const FileKind& k
 }  // namespace
 
 Result<std::string> read_regular_file(const std::string& path, const FileKind& kind) {
-    if (path.empty()) return fail(ErrorKind::io, "the file name is empty; expected the path of a regular file");
+    if (path.empty())
+        return fail(ErrorKind::io, "the file name is empty; expected the path of a regular file");
     // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
     Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {

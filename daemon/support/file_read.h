@@ -14,7 +14,7 @@ namespace nftpolicy {
 
 // What kind of file is being read, for messages, and how large it may be.
 struct FileKind {
-    const char* name;       // "a policy file": "it is larger than 4 MiB, the limit for a policy file"
+    const char* name;  // "a policy file": "it is larger than 4 MiB, the limit for a policy file"
     std::size_t max_bytes;  // a file larger than this is refused, not truncated
 };
 

@@ -58,7 +58,8 @@ TEST_CASE("read_regular_file: what is not a regular file is named") {
     std::filesystem::create_symlink("loop", s.path("loop"));
     CHECK(error_of(s.path("loop")) == "too many levels of symbolic links (a symlink loop?)");
     CHECK(error_of(s.path("loop") + "/x") == "too many levels of symbolic links (a symlink loop?)");
-    CHECK(error_of(s.path(std::string(300, 'n').c_str())) == "the file name is longer than the system allows");
+    CHECK(error_of(s.path(std::string(300, 'n').c_str())) ==
+          "the file name is longer than the system allows");
 }
 
 TEST_CASE("read_regular_file: a file that grows past the limit while read is refused") {
