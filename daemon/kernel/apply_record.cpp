@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "emit/nft_text.h"
+#include "support/atomic_file.h"
 
 namespace nftpolicy::kernel {
 
@@ -48,19 +49,7 @@ void parse_line(const std::string& key, const std::string& value, ApplyRecord& r
 }  // namespace
 
 Result<void> write_record(const std::string& path, const ApplyRecord& record) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(ErrorKind::io, "cannot write " + tmp + ": " + std::strerror(errno));
-    const std::string text = serialize(record);
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        return fail(ErrorKind::io, "cannot write " + path + ": " + std::strerror(ok ? errno : err));
-    }
-    return {};
+    return write_file_atomic(path, serialize(record));
 }
 
 namespace {

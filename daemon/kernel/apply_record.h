@@ -1,7 +1,7 @@
 // What the last successful apply committed, kept in the state directory
 // (default /var/lib/nftpolicy/applied) for `nftpolicy status`: the kernel
 // holds the rules but not which policy, phase and gates produced them.
-// Written atomically (temporary file, fsync, rename); a simple `key value`
+// Written atomically (support/atomic_file.h); a simple `key value`
 // line format so that a half-understood file is still readable by a human.
 #pragma once
 

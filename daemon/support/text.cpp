@@ -1,6 +1,9 @@
 #include "support/text.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <utility>
 
 namespace nftpolicy {
 
@@ -38,6 +41,43 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
         }
     }
     return best;
+}
+
+namespace {
+
+constexpr std::pair<char, std::uint64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_duration(std::string_view s) {
+    std::uint64_t total = 0;
+    std::size_t next_unit = 0;
+    while (!s.empty()) {
+        std::size_t digits = 0;
+        while (digits < s.size() && digits < 9 && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+        if (digits == 0 || digits == s.size()) return std::nullopt;
+        std::uint64_t n = 0;
+        std::from_chars(s.data(), s.data() + digits, n);  // at most 9 digits: cannot overflow
+        std::size_t u = next_unit;
+        while (u < std::size(kUnits) && kUnits[u].first != s[digits]) ++u;
+        if (u == std::size(kUnits)) return std::nullopt;
+        total += n * kUnits[u].second;
+        next_unit = u + 1;
+        s.remove_prefix(digits + 1);
+    }
+    if (next_unit == 0) return std::nullopt;
+    return total;
+}
+
+std::string format_duration(std::uint64_t seconds) {
+    if (seconds == 0) return "0s";
+    std::string out;
+    for (auto [unit, size] : kUnits) {
+        if (seconds < size) continue;
+        out += std::to_string(seconds / size) + unit;
+        seconds %= size;
+    }
+    return out;
 }
 
 }  // namespace nftpolicy

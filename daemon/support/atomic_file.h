@@ -1,0 +1,39 @@
+// Replacing a file atomically: the new content goes to a temporary file in
+// the same directory, is fsync'ed, renamed over the old name, and the
+// directory is fsync'ed so that the rename itself survives a power cut.
+// Readers see the old file or the new one, never a mix.
+//
+// The write is split in two so that a caller can find out that the file is
+// unwritable *before* it changes anything else (the kernel ruleset): prepare
+// writes and syncs the temporary file; commit renames it into place.
+#pragma once
+
+#include <string>
+
+#include "support/result.h"
+
+namespace nftpolicy {
+
+class PendingFile {
+public:
+    // Creates the directory if needed and writes `content` to a unique
+    // temporary file next to `path`, synced to disk.
+    static Result<PendingFile> prepare(const std::string& path, const std::string& content);
+    PendingFile(PendingFile&& other) noexcept;
+    PendingFile& operator=(PendingFile&&) = delete;
+    PendingFile(const PendingFile&) = delete;
+    ~PendingFile();  // removes the temporary file unless committed
+
+    // Renames the temporary file over `path` and syncs the directory.
+    Result<void> commit();
+
+private:
+    PendingFile(std::string path, std::string tmp) : path_(std::move(path)), tmp_(std::move(tmp)) {}
+    std::string path_;
+    std::string tmp_;  // empty once committed or moved from
+};
+
+// prepare + commit.
+Result<void> write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace nftpolicy
