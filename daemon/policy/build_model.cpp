@@ -312,35 +312,6 @@ void read_flows(Reader& r, const toml::array& arr, FilePolicy& out) {
 
 // ---- migrations -------------------------------------------------------------
 
-std::optional<Phase> parse_phase(std::string_view s) {
-    if (s == "legacy") return Phase::legacy;
-    if (s == "coexist") return Phase::coexist;
-    if (s == "final") return Phase::final_;
-    return std::nullopt;
-}
-
-// "7d", "12h", "1d12h", "90m", "30s": numbers with units d, h, m, s, each
-// unit at most once and from the largest down (nft's own spelling). Seconds.
-std::optional<std::uint64_t> parse_duration(std::string_view s) {
-    static constexpr std::pair<char, std::uint64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-    std::uint64_t total = 0;
-    std::size_t next_unit = 0;
-    while (!s.empty()) {
-        std::size_t digits = 0;
-        while (digits < s.size() && digits < 9 && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-        if (digits == 0 || digits == s.size()) return std::nullopt;
-        auto n = parse_int(s.substr(0, digits));
-        std::size_t u = next_unit;
-        while (u < std::size(kUnits) && kUnits[u].first != s[digits]) ++u;
-        if (!n || u == std::size(kUnits)) return std::nullopt;
-        total += static_cast<std::uint64_t>(*n) * kUnits[u].second;
-        next_unit = u + 1;
-        s.remove_prefix(digits + 1);
-    }
-    if (next_unit == 0) return std::nullopt;
-    return total;
-}
-
 void read_seen_settings(Reader& r, const toml::table& t, PartialMigration& m) {
     if (auto n = t.get("seen_timeout")) {
         std::string text = n->as_string()->get();
@@ -351,6 +322,17 @@ void read_seen_settings(Reader& r, const toml::table& t, PartialMigration& m) {
                                             text));
         } else {
             m.seen_timeout = static_cast<std::uint32_t>(*secs);
+        }
+    }
+    if (auto n = t.get("quiet_for")) {
+        std::string text = n->as_string()->get();
+        auto secs = parse_duration(text);
+        if (!secs || *secs > kMaxSeenTimeout) {
+            r.error(r.span(*n), fmt::format("invalid quiet_for '{}'; expected a duration like \"24h\", \"2d\" "
+                                            "or \"0s\" (units d, h, m, s) up to 365d",
+                                            text));
+        } else {
+            m.quiet_for = static_cast<std::uint32_t>(*secs);
         }
     }
     if (auto n = t["seen_size"].as_integer()) {
@@ -380,7 +362,7 @@ void read_migration(Reader& r, const toml::key& key, const toml::table& t, FileP
     }
     if (auto n = t.get("phase")) {
         m.phase_span = r.span(*n);
-        m.phase = parse_phase(n->as_string()->get());
+        m.phase = phase_from_name(n->as_string()->get());
         if (!m.phase) {
             r.error(m.phase_span, fmt::format("unknown phase '{}'; expected legacy, coexist or final",
                                               n->as_string()->get()));

@@ -25,6 +25,7 @@ struct PartialMigration {
     std::optional<std::string> description;
     std::optional<std::uint32_t> seen_timeout;  // seconds
     std::optional<std::uint32_t> seen_size;
+    std::optional<std::uint32_t> quiet_for;  // seconds
 };
 
 struct PartialBaseline {

@@ -233,6 +233,7 @@ private:
         if (m.description) base.description = std::move(m.description);
         if (m.seen_timeout) base.seen_timeout = m.seen_timeout;
         if (m.seen_size) base.seen_size = m.seen_size;
+        if (m.quiet_for) base.quiet_for = m.quiet_for;
     }
 
     template <typename T>
@@ -304,7 +305,8 @@ Policy finish(Merged m, Diagnostics& diags) {
                           pm.seen_size.value_or(kDefaultSeenSize), pm.span};
         p.migrations[name] = Migration{pm.name, pm.span, pm.gates.value_or(std::vector<NameRef>{}),
                                        pm.phase, pm.phase_span, std::move(pm.flipped),
-                                       pm.description.value_or(""), seen};
+                                       pm.description.value_or(""), seen,
+                                       pm.quiet_for.value_or(kDefaultQuietFor)};
     }
     p.hosts = std::move(m.hosts);
     p.baseline = finish_baseline(m.baseline);

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -92,6 +93,14 @@ struct Service {
 
 enum class Phase { legacy, coexist, final_ };
 
+// "legacy" / "coexist" / "final" -> Phase.
+inline std::optional<Phase> phase_from_name(std::string_view name) {
+    if (name == "legacy") return Phase::legacy;
+    if (name == "coexist") return Phase::coexist;
+    if (name == "final") return Phase::final_;
+    return std::nullopt;
+}
+
 // `ses-2_7.agents-migrated` (gate) or `ses-2_7` (whole migration).
 struct GateRef {
     std::string migration;
@@ -107,6 +116,7 @@ inline constexpr std::uint32_t kDefaultSeenTimeout = 7 * 86400;  // seconds
 inline constexpr std::uint32_t kMaxSeenTimeout = 365 * 86400;
 inline constexpr std::uint32_t kDefaultSeenSize = 65536;  // a whole /16 of agents
 inline constexpr std::uint32_t kMaxSeenSize = 1048576;
+inline constexpr std::uint32_t kDefaultQuietFor = 86400;  // a day without legacy use
 struct SeenSettings {
     std::uint32_t timeout = kDefaultSeenTimeout;  // seconds
     std::uint32_t size = kDefaultSeenSize;        // addresses per set
@@ -122,6 +132,9 @@ struct Migration {
     std::vector<NameRef> flipped;  // gates already flipped (state can add more)
     std::string description;
     SeenSettings seen;
+    // `nftpolicy migration complete` refuses while a source used a flow the
+    // gate retires within this window (seconds).
+    std::uint32_t quiet_for = kDefaultQuietFor;
 };
 
 // ---- flows ----------------------------------------------------------------

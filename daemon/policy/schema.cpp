@@ -57,7 +57,8 @@ const TableSpec migration{"migration",
                            {"flipped", ValueKind::string_array},
                            {"description", ValueKind::string},
                            {"seen_timeout", ValueKind::string},
-                           {"seen_size", ValueKind::integer}}};
+                           {"seen_size", ValueKind::integer},
+                           {"quiet_for", ValueKind::string}}};
 const TableSpec hosts_map{"[hosts]", {}, &any_host};
 const TableSpec host{"host",
                      {{"mode", ValueKind::string},
