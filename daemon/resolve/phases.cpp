@@ -66,14 +66,16 @@ MigrationState::MigrationState(const policy::Policy& policy, const ResolveOption
     for (const auto& [name, phase] : options.phase_of) {
         if (find_migration(policy, name, options.cli_span, diags)) phases_[name] = phase;
     }
-    apply_policy_flips(diags);
+    apply_policy_flips(options, diags);
     apply_option_flips(options, diags);
 }
 
-void MigrationState::apply_policy_flips(Diagnostics& diags) {
+// The policy's `flipped`, less the gates the state file reopened.
+void MigrationState::apply_policy_flips(const ResolveOptions& options, Diagnostics& diags) {
     for (const auto& [name, migration] : policy_.migrations) {
         for (const auto& gate : migration.flipped) {
-            if (check_gate(migration, gate.name, gate.span, diags))
+            if (check_gate(migration, gate.name, gate.span, diags) &&
+                !options.reopened_gates.contains(name + "." + gate.name))
                 flipped_.insert(name + "." + gate.name);
         }
     }

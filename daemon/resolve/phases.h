@@ -36,7 +36,7 @@ class MigrationState {
 
   private:
     bool check_ref(const policy::GateRef& ref, Diagnostics& diags) const;
-    void apply_policy_flips(Diagnostics& diags);
+    void apply_policy_flips(const ResolveOptions& options, Diagnostics& diags);
     void apply_option_flips(const ResolveOptions& options, Diagnostics& diags);
     bool retired_active(const policy::GateRef& ref) const;
     bool introduced_active(const policy::GateRef& ref) const;

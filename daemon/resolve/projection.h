@@ -73,6 +73,7 @@ struct ResolveOptions {
     std::optional<policy::Phase> phase;             // every migration
     std::map<std::string, policy::Phase> phase_of;  // per migration, wins over `phase`
     std::set<std::string> flipped_gates;            // "migration.gate", added to the policy's
+    std::set<std::string> reopened_gates;           // "migration.gate", taken from the policy's (state file)
     SourceSpan cli_span;                            // invalid: errors about options have no span
 };
 
