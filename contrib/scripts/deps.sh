@@ -6,7 +6,8 @@ packages=(
     build-essential cmake ninja-build pkg-config
     libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
     libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
-    nftables iproute2 util-linux python3
+    libnetfilter-conntrack-dev
+    nftables iproute2 util-linux python3 conntrack
     dpkg-dev lintian mmdebstrap systemd-container
 )
 missing=()

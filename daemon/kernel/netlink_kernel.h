@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernel/ruleset_kernel.h"
+#include "kernel/seen_sets.h"
 
 struct mnl_socket;
 
@@ -34,6 +35,10 @@ public:
     // `key` (big-endian key bytes). One lookup in the kernel: unlike a dump,
     // cheap on a 1M-element set.
     Result<bool> has_element(const std::string& table, const std::string& set, const std::vector<std::uint8_t>& key);
+
+    // The declaration and the elements, with their timers, of the dynamic
+    // set `set` of table `inet <table>` (seen_sets.h). Dumps that set only.
+    Result<SeenSet> read_seen_set(const std::string& table, const std::string& set);
 
     // Identifies this kernel's ruleset across processes: the boot id and the
     // network namespace cookie (never reused within a boot). Generation ids
