@@ -12,5 +12,6 @@ void register_compile(CLI::App& app, int& exit_code);
 void register_apply(CLI::App& app, int& exit_code);   // cmd_apply.cpp
 void register_diff(CLI::App& app, int& exit_code);    // cmd_diff.cpp
 void register_status(CLI::App& app, int& exit_code);  // cmd_status.cpp
+void register_migration(CLI::App& app, int& exit_code);  // cmd_migration.cpp
 
 }  // namespace nftpolicy::cli

@@ -14,6 +14,15 @@
 
 namespace nftpolicy::ir {
 
+// `seen_<migration>.<gate>_v4` (or `seen_<migration>_v4` for a flow retired
+// by the whole migration): migration and gate names hold no '.', so names
+// cannot collide, and nft accepts '.' and '-' in set names.
+std::string seen_set_name(const std::string& gate, net::Family f) {
+    return "seen_" + gate + (f == net::Family::ipv4 ? "_v4" : "_v6");
+}
+
+std::string flow_counter_name(const std::string& flow_id) { return "flow_" + flow_id; }
+
 namespace {
 
 using resolve::Direction;
@@ -110,14 +119,7 @@ const char* proto_name(std::uint8_t proto) {
 }
 
 std::string counter_name(const ProjectedFlow& flow) {
-    return "flow_" + flow.id;
-}
-
-// `seen_<migration>.<gate>_v4` (or `seen_<migration>_v4` for a flow retired
-// by the whole migration): migration and gate names hold no '.', so names
-// cannot collide, and nft accepts '.' and '-' in set names.
-std::string seen_set_name(const std::string& gate, net::Family f) {
-    return "seen_" + gate + (f == net::Family::ipv4 ? "_v4" : "_v6");
+    return flow_counter_name(flow.id);
 }
 
 bool records_users(const ProjectedFlow& flow) {

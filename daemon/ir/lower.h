@@ -7,11 +7,19 @@
 // one rule per flow and family using the piece, matching named address sets.
 #pragma once
 
+#include <string>
+
 #include "ir/ruleset.h"
 #include "resolve/projection.h"
 
 namespace nftpolicy::ir {
 
 Table lower(const resolve::Projection& projection);
+
+// The dynamic set in which the legacy flows retired by `gate` ("m.g", or "m"
+// for the whole migration) record their users, per family.
+std::string seen_set_name(const std::string& gate, net::Family f);
+// The named counter of a flow.
+std::string flow_counter_name(const std::string& flow_id);
 
 }  // namespace nftpolicy::ir
