@@ -8,6 +8,9 @@
 
 #include "kernel/element_cache.h"
 #include "resolve/phases.h"
+#include "state/precedence.h"
+#include "state/site_state.h"
+#include "support/atomic_file.h"
 
 namespace nftpolicy::pipeline {
 
@@ -91,6 +94,25 @@ std::optional<Failure> refusal(const ApplyRequest& request, const Compiled& comp
 
 }  // namespace
 
+namespace {
+
+// What --phase/--gates chose (docs/migrations.md, "Precedence"), written to
+// a synced temporary state file that is put in place once the commit went
+// through; nothing when the command line chose nothing or on a dry run.
+Result<void> prepare_choices(const ApplyRequest& request, const Compiled& c, std::optional<PendingFile>& out) {
+    if (request.dry_run || request.state.state_dir.empty()) return {};
+    const std::string path = state::state_path(request.state.state_dir);
+    auto st = state::read_state(path);
+    if (!st) return tl::unexpected(st.error());
+    if (!state::record_choices(c.chosen, c.phases, std::time(nullptr), *st)) return {};
+    auto pending = state::prepare_state(path, *st);
+    if (!pending) return tl::unexpected(pending.error());
+    out.emplace(std::move(*pending));
+    return {};
+}
+
+}  // namespace
+
 ApplyOutput apply(const ApplyRequest& request) {
     ApplyOutput out;
     auto lock = prepare(request);
@@ -98,7 +120,9 @@ ApplyOutput apply(const ApplyRequest& request) {
         out.result = tl::unexpected(failure_of(lock.error()));
         return out;
     }
-    auto compiled = compile(request.policy);
+    PolicyRequest policy = request.policy;
+    policy.state_dir = request.state.state_dir;  // the phases and gates this machine runs
+    auto compiled = compile(policy);
     out.sources = compiled.sources;
     out.diagnostics = std::move(compiled.diagnostics);
     if (!compiled.result) {
@@ -107,6 +131,11 @@ ApplyOutput apply(const ApplyRequest& request) {
     }
     if (auto refused = refusal(request, *compiled.result)) {
         out.result = tl::unexpected(*refused);
+        return out;
+    }
+    std::optional<PendingFile> choices;
+    if (auto prepared = prepare_choices(request, *compiled.result, choices); !prepared) {
+        out.result = tl::unexpected(failure_of(prepared.error()));
         return out;
     }
     auto k = kernel::NetlinkKernel::open();
@@ -121,6 +150,9 @@ ApplyOutput apply(const ApplyRequest& request) {
         for (const Diagnostic& d : applied.error().diagnostics) out.diagnostics.add(d);
         out.result = tl::unexpected(failure_of(applied.error()));
         return out;
+    }
+    if (choices) {
+        if (auto r = choices->commit(); !r) applied->warnings.push_back(r.error().message);
     }
     out.result = std::move(*applied);
     return out;

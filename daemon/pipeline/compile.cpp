@@ -11,6 +11,8 @@
 #include "ir/lower.h"
 #include "policy/names.h"
 #include "resolve/phases.h"
+#include "state/precedence.h"
+#include "state/site_state.h"
 
 namespace nftpolicy::pipeline {
 
@@ -153,14 +155,30 @@ std::optional<std::string> empty_ruleset(const Compiled& c) {
 namespace {
 
 // load -> resolve; the model is dropped on return.
+// The state's choices where the command line made none; a state file that
+// cannot be read stops the compile (it may hold flipped gates).
+tl::expected<void, Failure> fold_state(const std::string& state_dir, const policy::Policy& policy,
+                                       resolve::ResolveOptions& options, Diagnostics& diags) {
+    auto st = state::read_state(state::state_path(state_dir));
+    if (!st) return tl::unexpected(Failure{FailureKind::system, st.error().message});
+    for (auto& w : state::merge_state(*st, policy, options)) diags.warning(SourceSpan{}, std::move(w));
+    return {};
+}
+
 tl::expected<resolve::Projection, Failure> project(const PolicyRequest& request, SourceManager& sources,
-                                                   Diagnostics& diags) {
+                                                   Diagnostics& diags, resolve::ResolveOptions& chosen) {
     auto policy = load(request, sources, diags);
     if (!policy) return tl::unexpected(Failure{FailureKind::invalid_policy, {}});
     if (!request.table.empty()) policy->table = request.table;
     auto options = resolve_options(request, *policy, diags);
     if (!options) return tl::unexpected(Failure{FailureKind::bad_selection, options.error().message});
     if (!*options) return tl::unexpected(Failure{FailureKind::bad_selection, {}});  // the diagnostics say why
+    chosen = **options;
+    if (!request.state_dir.empty()) {
+        if (auto folded = fold_state(request.state_dir, *policy, **options, diags); !folded) {
+            return tl::unexpected(folded.error());
+        }
+    }
     Diagnostics resolved;
     auto projection = resolve::resolve_policy(*policy, **options, resolved);
     resolved.sort_by_location();
@@ -183,7 +201,8 @@ CompileOutput compile(const PolicyRequest& request) {
     }
     auto sources = std::make_shared<SourceManager>();
     out.sources = sources;
-    auto projection = project(request, *sources, out.diagnostics);
+    resolve::ResolveOptions chosen;
+    auto projection = project(request, *sources, out.diagnostics, chosen);
     if (!projection) {
         out.result = tl::unexpected(projection.error());
         return out;
@@ -196,6 +215,7 @@ CompileOutput compile(const PolicyRequest& request) {
     c.phases = projection->phases;
     c.flipped_gates = projection->flipped_gates;
     c.flows = projection->flows.size();
+    c.chosen = std::move(chosen);
     out.result = std::move(c);
     return out;
 }

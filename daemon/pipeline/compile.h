@@ -31,6 +31,9 @@ struct PolicyRequest {
     std::vector<std::string> phases;         // "coexist" or "migration=final"; each may be a comma list
     std::vector<std::string> gates;          // "migration.gate"; each may be a comma list
     std::string table;                       // overrides [settings] table
+    // Non-empty (apply, diff): fold in the migration state kept in this
+    // directory, command line > state > policy file (docs/migrations.md).
+    std::string state_dir;
 };
 
 // The result of a successful compile: the ruleset, what it was compiled for,
@@ -45,6 +48,7 @@ struct Compiled {
     std::map<std::string, policy::Phase> phases;  // effective phase per migration
     std::set<std::string> flipped_gates;          // "migration.gate"
     std::size_t flows = 0;                        // projected flows, management included
+    resolve::ResolveOptions chosen;               // what the command line chose (before the state)
 };
 
 // A compile's diagnostics (warnings even on success) and its outcome. The

@@ -55,13 +55,14 @@ std::vector<std::string> merge_state(const SiteState& state, const policy::Polic
     return warnings;
 }
 
-void record_choices(const resolve::ResolveOptions& cli, const policy::Policy& policy, std::int64_t now,
-                    SiteState& state) {
+bool record_choices(const resolve::ResolveOptions& cli, const std::map<std::string, policy::Phase>& migrations,
+                    std::int64_t now, SiteState& state) {
     if (cli.phase) {
-        for (const auto& [name, migration] : policy.migrations) state.phases[name] = PhaseEntry{*cli.phase, now};
+        for (const auto& [name, unused] : migrations) state.phases[name] = PhaseEntry{*cli.phase, now};
     }
     for (const auto& [migration, phase] : cli.phase_of) state.phases[migration] = PhaseEntry{phase, now};
     for (const auto& gate : cli.flipped_gates) state.gates[gate] = GateEntry{true, now};
+    return cli.phase || !cli.phase_of.empty() || !cli.flipped_gates.empty();
 }
 
 }  // namespace nftpolicy::state

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,9 @@ std::vector<std::string> merge_state(const SiteState& state, const policy::Polic
                                      resolve::ResolveOptions& options);
 
 // Records the command line's explicit choices (`apply --phase`, `--gates`):
-// a global --phase sets every migration of the policy.
-void record_choices(const resolve::ResolveOptions& cli, const policy::Policy& policy, std::int64_t now,
-                    SiteState& state);
+// a global --phase sets every migration in `migrations` (the policy's).
+// False when the command line chose nothing (the state stays as it is).
+bool record_choices(const resolve::ResolveOptions& cli, const std::map<std::string, policy::Phase>& migrations,
+                    std::int64_t now, SiteState& state);
 
 }  // namespace nftpolicy::state

@@ -16,8 +16,19 @@ mig_setup
 # The same site with a 20s and a 2s window (quiet_for is not in the ruleset).
 write_policy "$work/site.toml" 'seen_timeout = "1m"' 'quiet_for = "20s"'
 write_policy "$work/short.toml" 'seen_timeout = "1m"' 'quiet_for = "2s"'
-nftp apply "$work/site.toml" >/dev/null
 gate=m.agents-migrated
+
+# --- the phase lives in the state: apply --phase records it, a plain apply
+# keeps it over the policy file's, set-phase changes it and applies ---
+nftp apply "$work/site.toml" --phase legacy >/dev/null
+grep -qx "phase m legacy [0-9]*" "$work/state/migrations" || fail "apply --phase did not record: $(cat "$work/state/migrations")"
+nftp apply "$work/site.toml" >/dev/null
+[[ "$(nft list table inet nftpolicy)" != *in_tcp_443* ]] || fail "a plain apply did not keep the recorded phase legacy"
+nftp diff "$work/site.toml" >/dev/null || fail "diff does not read the recorded phase"
+[[ "$(nftp migration status "$work/site.toml")" == *"phase legacy (state)"* ]] || fail "status does not say the phase comes from the state"
+nftp migration set-phase m coexist "$work/site.toml" >/dev/null
+grep -qx "phase m coexist [0-9]*" "$work/state/migrations" || fail "set-phase did not record: $(cat "$work/state/migrations")"
+[[ "$(nft list table inet nftpolicy)" == *in_tcp_443* ]] || fail "set-phase coexist did not apply the new flow"
 
 [ "$(connect_from 10.30.0.7 10.20.0.11 17000)" != 111 ] || fail "outsider (v4) got through"
 [ "$(connect_from fd00:30::7 fd00:20::11 17000)" != 111 ] || fail "outsider (v6) got through"
@@ -35,7 +46,7 @@ assert doc["version"] == 1 and doc["table"] == "nftpolicy" and doc["table_presen
 now = time.time()
 assert abs(doc["now"] - now) < 10, doc["now"]
 (m,) = doc["migrations"]
-assert m["name"] == "m" and m["phase"] == "coexist" and m["phase_from"] == "policy", m
+assert m["name"] == "m" and m["phase"] == "coexist" and m["phase_from"] == "state", m
 assert m["quiet_for"] == 20 and m["seen_timeout"] == 60, m
 (g,) = m["gates"]
 assert g["gate"] == "m.agents-migrated" and not g["flipped"], g

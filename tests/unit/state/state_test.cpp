@@ -226,12 +226,13 @@ TEST_CASE("state: apply records the phases and gates chosen on the command line"
     ResolveOptions cli;
     cli.phase = Phase::coexist;
     cli.flipped_gates = {"m.g2"};
-    record_choices(cli, b.policy, 100, st);
+    const std::map<std::string, Phase> migrations{{"m", Phase::legacy}};
+    CHECK(record_choices(cli, migrations, 100, st));
     CHECK(st.phases.at("m").phase == Phase::coexist);
     CHECK(st.phases.at("m").since == 100);
     CHECK(st.gates.at("m.g2").flipped);
     ResolveOptions none;
     SiteState before = st;
-    record_choices(none, b.policy, 200, st);
+    CHECK_FALSE(record_choices(none, migrations, 200, st));
     CHECK(st == before);  // an apply without --phase/--gates records nothing
 }
