@@ -219,7 +219,8 @@ void add_options(CLI::App& cmd, MigrationArgs& args) {
     add_policy_file_options(cmd, args.policy);
     cmd.add_option("--host", args.policy.host, "the [hosts.NAME] this machine is (default: the only host, or "
                                                "this machine's hostname)");
-    cmd.add_option("--table", args.policy.table, "name of the inet table nftpolicy owns");
+    add_table_option(cmd, args.policy.table, "name of the inet table nftpolicy owns (default: [settings] table, "
+                                              "else nftpolicy)");
     add_kernel_options(cmd, args.kernel);
 }
 

@@ -75,6 +75,7 @@ if [[ "$text" == *10.30.0.7* || "$text" == *fd00:30::7* ]]; then fail "an outsid
 
 # --- complete is refused while they are recent: exit 7, nothing changed ---
 before=$(table_fingerprint)
+state_before=$(cat "$work/state/migrations")
 set +e
 refused=$(nftp migration complete "$gate" "$work/site.toml" 2>&1)
 rc=$?
@@ -83,7 +84,7 @@ set -e
 [[ "$refused" == *"refused"*"10.10.0.5"*"fd00:10::5"* || "$refused" == *"refused"*"fd00:10::5"*"10.10.0.5"* ]] ||
     fail "the refusal does not list the addresses: $refused"
 [ "$(table_fingerprint)" = "$before" ] || fail "a refused complete changed the kernel"
-[ ! -e "$work/state/migrations" ] || fail "a refused complete wrote the state: $(cat "$work/state/migrations")"
+[ "$(cat "$work/state/migrations")" = "$state_before" ] || fail "a refused complete changed the state: $(cat "$work/state/migrations")"
 
 # --- dry run: what would go, nothing changed ---
 dry=$(nftp migration complete "$gate" "$work/site.toml" --force --dry-run)
