@@ -19,6 +19,7 @@ struct CheckArgs {
     PolicyArgs policy;
     bool quiet = false;
     bool strict = false;
+    bool verbose = false;
 };
 
 // Flows of a projection other than management access.
@@ -41,8 +42,12 @@ void warn_flowless_host(const policy::Host& host, Diagnostics& out) {
                                        host.name));
 }
 
+// Optional flows a file leaves out, in policy order: the same in every host
+// and phase, since whether a group is empty depends on neither.
+using Omitted = std::vector<resolve::OmittedFlow>;
+
 // Every (host, phase) projection of `policy`; diagnostics deduplicated.
-bool check_projections(const policy::Policy& policy, Diagnostics& out) {
+bool check_projections(const policy::Policy& policy, Diagnostics& out, Omitted& omitted) {
     std::vector<std::string> hosts;
     for (const auto& [name, host] : policy.hosts) hosts.push_back(name);
     if (hosts.empty()) hosts.emplace_back();  // a host-less file: references are still checked
@@ -62,8 +67,12 @@ bool check_projections(const policy::Policy& policy, Diagnostics& out) {
             // Lowering and emitting are total: a projection always lowers, so
             // they are not run here (with a 1M-address list they would print a
             // million addresses per host and phase for nothing).
-            if (!projection) ok = false;
-            if (projection) flows += policy_flows(*projection, policy);
+            if (!projection) {
+                ok = false;
+                continue;
+            }
+            flows += policy_flows(*projection, policy);
+            if (omitted.empty()) omitted = projection->omitted;
         }
         if (ok && !host.empty() && flows == 0) warn_flowless_host(policy.hosts.at(host), out);
     }
@@ -97,6 +106,14 @@ Diagnostics as_errors(const Diagnostics& diags) {
     return out;
 }
 
+// `check --verbose`: one line per optional flow left out, at its declaration.
+void print_omitted(const Omitted& omitted) {
+    for (const auto& flow : omitted) {
+        std::cout << fmt::format("{}: optional flow '{}' left out: {}\n", flow.span.where(),
+                                 flow.id, flow.reason);
+    }
+}
+
 int check_file(const std::string& file, const CheckArgs& args) {
     PolicyArgs pa = args.policy;
     pa.policy = file;
@@ -105,7 +122,8 @@ int check_file(const std::string& file, const CheckArgs& args) {
     auto policy = load(pa, sources);
     if (!policy) return exit_invalid_policy;
     Diagnostics diags;
-    bool ok = check_projections(*policy, diags);
+    Omitted omitted;
+    bool ok = check_projections(*policy, diags, omitted);
     if (ok) check_coverage(*policy, sources.find(file), diags);
     if (args.strict) diags = as_errors(diags);
     diags.sort_by_location();
@@ -116,6 +134,7 @@ int check_file(const std::string& file, const CheckArgs& args) {
                                  policy->hosts.size(), policy->flows.size(), policy->groups.size(),
                                  policy->services.size());
     }
+    if (args.verbose) print_omitted(omitted);
     return exit_ok;
 }
 
@@ -129,6 +148,8 @@ void register_check(CLI::App& app, int& exit_code) {
     cmd->add_flag("-q,--quiet", args->quiet, "print nothing for valid files");
     cmd->add_flag("--strict", args->strict,
                   "treat warnings as errors (a site file with no hosts, a host no flow reaches)");
+    cmd->add_flag("-v,--verbose", args->verbose,
+                  "also list the optional flows each file leaves out, and why");
     cmd->callback([args, &exit_code] {
         exit_code = exit_ok;
         for (const auto& f : args->files) {

@@ -294,6 +294,7 @@ std::optional<Flow> read_flow(Reader& r, const toml::table& t) {
         ok = false;
     }
     if (auto c = t["comment"].as_string()) f.comment = c->get();
+    if (auto o = t["optional"].as_boolean()) f.optional = o->get();
     if (auto n = t.get("retired_by")) ok = (f.retired_by = read_gate_ref(r, *n)).has_value() && ok;
     if (auto n = t.get("introduced_by")) ok = (f.introduced_by = read_gate_ref(r, *n)).has_value() && ok;
     if (!from || !to || !ok) return std::nullopt;

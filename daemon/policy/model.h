@@ -149,6 +149,10 @@ struct Flow {
     std::string comment;
     std::optional<GateRef> retired_by;     // exists until this gate flips (or phase final)
     std::optional<GateRef> introduced_by;  // exists from phase coexist (or once the gate flips)
+    // A profile's flow for one layout or option: left out (not an error) where
+    // `from` or `to` resolves to no address, e.g. a colocated-backend flow on
+    // a site whose backends all run on their own machines.
+    bool optional = false;
 };
 
 // ---- where the ruleset runs -----------------------------------------------

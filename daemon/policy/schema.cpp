@@ -49,7 +49,8 @@ const TableSpec flow{"[[flows]] entry",
                       {"services", ValueKind::string_array, true},
                       {"comment", ValueKind::string},
                       {"retired_by", ValueKind::string},
-                      {"introduced_by", ValueKind::string}}};
+                      {"introduced_by", ValueKind::string},
+                      {"optional", ValueKind::boolean}}};
 const TableSpec migrations_map{"[migrations]", {}, &any_migration};
 const TableSpec migration{"migration",
                           {{"gates", ValueKind::string_array},

@@ -14,13 +14,40 @@ std::string describe_families(const net::AddrSet& set) {
     return "empty";
 }
 
-std::optional<ResolvedFlow> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
-                                         const ServiceTable& services, Diagnostics& diags) {
+namespace {
+
+// The error for a required flow's empty side, with the two ways out.
+void report_empty_side(const policy::Flow& flow, const policy::GroupExpr& side,
+                       GroupEvaluator& groups) {
+    Diagnostic& d = groups.report_empty(side);
+    add_note(d, flow.id_span,
+             "flow '" + flow.id + "' needs it; a site without this traffic disables the flow with "
+             "`disabled_flows = [\"" + flow.id + "\"]`, a profile marks a flow that only some "
+             "layouts have `optional = true`");
+}
+
+OmittedFlow omitted(const policy::Flow& flow, const net::AddrSet& from) {
+    const policy::GroupExpr& side = from.empty() ? flow.from : flow.to;
+    return OmittedFlow{flow.id, "'" + side.text + "' resolves to no address", flow.span};
+}
+
+}  // namespace
+
+std::optional<FlowOutcome> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
+                                        const ServiceTable& services, Diagnostics& diags) {
     // Everything is looked at before giving up, so one run reports it all.
-    auto from = groups.evaluate_used(flow.from);
-    auto to = groups.evaluate_used(flow.to);
+    auto from = groups.evaluate(flow.from);
+    const bool from_empty = from && from->empty();
+    if (from_empty && !flow.optional) report_empty_side(flow, flow.from, groups);
+    auto to = groups.evaluate(flow.to);
+    const bool to_empty = to && to->empty();
+    if (to_empty && !flow.optional) report_empty_side(flow, flow.to, groups);
     auto found = services.find_all(flow.services, diags);
     if (!from || !to || !found) return std::nullopt;
+    if (from_empty || to_empty) {
+        if (!flow.optional) return std::nullopt;
+        return omitted(flow, *from);
+    }
 
     ResolvedFlow resolved{&flow, *from, *to, *found, false, false};
     // A family is matched only if both ends have it, so that a flow never

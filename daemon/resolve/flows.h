@@ -6,11 +6,13 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "net/addr.h"
 #include "policy/model.h"
 #include "resolve/groups.h"
+#include "resolve/projection.h"
 #include "resolve/services.h"
 #include "support/diagnostic.h"
 
@@ -25,8 +27,13 @@ struct ResolvedFlow {
     bool ipv6 = false;
 };
 
-// nullopt after reporting every problem of the flow.
-std::optional<ResolvedFlow> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
+// A flow either resolves, or (an optional flow with an empty side) is left out.
+using FlowOutcome = std::variant<ResolvedFlow, OmittedFlow>;
+
+// nullopt after reporting every problem of the flow. An empty side is an
+// error for a required flow (its note says how to disable the flow) and
+// leaves an optional one out.
+std::optional<FlowOutcome> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
                                          const ServiceTable& services, Diagnostics& diags);
 
 // "IPv4 only", "IPv6 only", "IPv4 and IPv6" (or "empty").

@@ -125,7 +125,7 @@ void GroupEvaluator::report_cycle(const GroupExpr& ref) {
 
 // The expression is valid but matches nothing; point at the groups that make
 // it empty so the user sees which inventory entry is missing.
-void GroupEvaluator::report_empty(const GroupExpr& expr) {
+Diagnostic& GroupEvaluator::report_empty(const GroupExpr& expr) {
     auto& d =
         diags_.error(expr.span, "group expression '" + expr.text + "' resolves to no address");
     std::vector<std::string> groups = referenced_groups(expr);
@@ -137,6 +137,7 @@ void GroupEvaluator::report_empty(const GroupExpr& expr) {
             add_note(d, policy_.groups.at(name).span, "group '" + name + "' has no address");
         }
     }
+    return d;
 }
 
 namespace {

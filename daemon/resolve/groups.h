@@ -33,6 +33,10 @@ class GroupEvaluator {
     // flow, the management access or a zone uses must match something.
     std::optional<net::AddrSet> evaluate_used(const policy::GroupExpr& expr);
 
+    // Reports that `expr` (already evaluated) resolves to no address, with a
+    // note at each empty group it uses; callers add their own notes.
+    Diagnostic& report_empty(const policy::GroupExpr& expr);
+
     // True for declared groups and the built-in `any`.
     bool is_defined(const std::string& name) const;
     // Every group name a reference may use (for "did you mean").
@@ -55,7 +59,6 @@ class GroupEvaluator {
     std::optional<net::AddrSet> evaluate_group(const policy::Group& group);
     std::optional<net::AddrSet> evaluate_definition(const policy::Group& group);
     void report_cycle(const policy::GroupExpr& ref);
-    void report_empty(const policy::GroupExpr& expr);
 
     const policy::Policy& policy_;
     Diagnostics& diags_;

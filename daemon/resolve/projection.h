@@ -58,6 +58,13 @@ struct ProjectedFlow {
     SourceSpan span;
 };
 
+// An optional flow (`optional = true`) that this site leaves out, and why.
+struct OmittedFlow {
+    std::string id;
+    std::string reason;  // "'backend & agent_handler' resolves to no address"
+    SourceSpan span;     // the [[flows]] table
+};
+
 struct Projection {
     std::string host;
     policy::HostMode mode = policy::HostMode::host;
@@ -66,6 +73,7 @@ struct Projection {
     std::map<std::string, policy::Phase> phases;  // effective phase per migration
     std::set<std::string> flipped_gates;          // "migration.gate"
     std::vector<ProjectedFlow> flows;             // management first, then policy order
+    std::vector<OmittedFlow> omitted;             // optional flows left out, policy order
 };
 
 struct ResolveOptions {

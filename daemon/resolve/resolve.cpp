@@ -145,10 +145,15 @@ void Resolver::add_flows(Projection& out) {
     for (const auto& flow : policy_.flows) {
         if (disabled.count(flow.id)) continue;
         bool lifecycle_ok = migrations_.check_flow(flow, diags_);
-        auto resolved = resolve_flow(flow, groups_, services_, diags_);
-        if (!resolved || !lifecycle_ok || !target.host || !migrations_.is_active(flow)) continue;
+        auto outcome = resolve_flow(flow, groups_, services_, diags_);
+        if (!outcome || !lifecycle_ok) continue;
+        if (auto* omitted = std::get_if<OmittedFlow>(&*outcome)) {
+            out.omitted.push_back(std::move(*omitted));
+            continue;
+        }
+        if (!target.host || !migrations_.is_active(flow)) continue;
         const std::size_t first = out.flows.size();
-        project_flow(*resolved, target, out.flows);
+        project_flow(std::get<ResolvedFlow>(*outcome), target, out.flows);
         add_sources(flow, first, out);
         if (!flow.retired_by) continue;
         const policy::SeenSettings& seen = policy_.migrations.at(flow.retired_by->migration).seen;

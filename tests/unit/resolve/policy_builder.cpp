@@ -175,6 +175,8 @@ PolicyBuilder& PolicyBuilder::flow(const FlowSpec& spec) {
         line.raw(" introduced_by = ");
         f.introduced_by = gate_ref(spec.introduced_by, line.quoted(spec.introduced_by));
     }
+    if (spec.optional) line.raw(" optional = true");
+    f.optional = spec.optional;
     f.comment = spec.comment;
     policy.flows.push_back(f);
     commit(line.text());

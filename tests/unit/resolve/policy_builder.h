@@ -28,6 +28,7 @@ struct FlowSpec {
     std::string retired_by{};     // "m.g" or "m"; empty: none
     std::string introduced_by{};  // likewise
     std::string comment{};
+    bool optional = false;
 };
 
 struct ServiceSpec {

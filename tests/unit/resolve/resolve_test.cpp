@@ -135,6 +135,74 @@ TEST_CASE("disabled flows are dropped and not checked") {
     CHECK(p->flows.empty());
 }
 
+namespace {
+
+// Two layouts of one service: to a backend that is also a handler, and to
+// one that is not. A site usually has only one of them.
+PolicyBuilder layouts(const std::vector<std::string>& backends, bool optional) {
+    PolicyBuilder b;
+    b.group("handler", {"10.20.0.11"}).group("backend", backends);
+    b.service("alt", {.tcp = {"8443"}}).service("https", {.tcp = {"443"}});
+    b.flow({.id = "colocated", .from = "handler", .to = "backend & handler", .services = {"alt"},
+            .optional = optional});
+    b.flow({.id = "separate", .from = "handler", .to = "backend - handler",
+            .services = {"https"}, .optional = optional});
+    b.host_roles("handler1", {"handler"});
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("an optional flow with an empty side is left out, with the reason") {
+    PolicyBuilder b = layouts({"10.20.0.20"}, true);
+    b.policy.baseline.egress = true;
+    Diagnostics diags;
+    auto p = resolve_policy(b.policy, {}, diags);
+    INFO(render_all(diags));
+    REQUIRE(p);
+    CHECK(flow_keys(*p) == Ids{"separate/output"});
+    REQUIRE(p->omitted.size() == 1);
+    CHECK(p->omitted[0].id == "colocated");
+    CHECK(p->omitted[0].reason == "'backend & handler' resolves to no address");
+    CHECK(p->omitted[0].span.where() == "policy.toml:5:1");
+}
+
+TEST_CASE("an optional flow whose sides have addresses is kept") {
+    PolicyBuilder b = layouts({"10.20.0.11", "10.20.0.20"}, true);
+    b.policy.baseline.egress = true;
+    Diagnostics diags;
+    auto p = resolve_policy(b.policy, {}, diags);
+    REQUIRE(p);
+    // The handler role alone is not `backend & handler`: no input here.
+    CHECK(flow_keys(*p) == Ids{"colocated/output", "separate/output"});
+    CHECK(p->omitted.empty());
+}
+
+TEST_CASE("an optional flow is still checked: unknown names are errors") {
+    PolicyBuilder b = layouts({"10.20.0.20"}, true);
+    b.flow({.id = "typo", .from = "handlr", .to = "backend & handler", .services = {"htps"},
+            .optional = true});
+    Diagnostics diags;
+    CHECK_FALSE(resolve_policy(b.policy, {}, diags));
+    CHECK(messages(diags) == Ids{"unknown group 'handlr'; did you mean 'handler'?",
+                                 "unknown service 'htps'; did you mean 'https'?"});
+}
+
+TEST_CASE("a required flow with an empty side: the error says how to disable it") {
+    PolicyBuilder b = layouts({"10.20.0.20"}, false);
+    Diagnostics diags;
+    CHECK_FALSE(resolve_policy(b.policy, {}, diags));
+    REQUIRE(diags.error_count() == 1);
+    const Diagnostic& d = diags.all()[0];
+    CHECK(d.message == "group expression 'backend & handler' resolves to no address");
+    REQUIRE(d.notes.size() == 2);
+    CHECK(d.notes[1].span.where() == "policy.toml:5:17");
+    CHECK(d.notes[1].message ==
+          "flow 'colocated' needs it; a site without this traffic disables the flow with "
+          "`disabled_flows = [\"colocated\"]`, a profile marks a flow that only some layouts "
+          "have `optional = true`");
+}
+
 TEST_CASE("disabling an unknown flow id is an error with a suggestion") {
     PolicyBuilder b = two_hosts();
     b.disable({"lan-wbe", "zzz"});
