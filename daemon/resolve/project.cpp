@@ -84,13 +84,16 @@ void project_flow(const ResolvedFlow& resolved, const Target& target,
                                      matched(flow.to, resolved.to)));
     }
     if (target.mode != policy::HostMode::gateway) return;
-    auto crossed = crossing(*target.zones, resolved.from, resolved.to);
-    if (!crossed) return;
-    ProjectedFlow forward = with_direction(
-        base, Direction::forward, matched(flow.from, resolved.from), matched(flow.to, resolved.to));
-    forward.iifnames = std::move(crossed->iifnames);
-    forward.oifnames = std::move(crossed->oifnames);
-    out.push_back(std::move(forward));
+    // One forward flow per path: the rules of each match its interfaces
+    // together; all of them share the flow's counter.
+    for (auto& path : crossing(*target.zones, resolved.from, resolved.to)) {
+        ProjectedFlow forward = with_direction(base, Direction::forward,
+                                               matched(flow.from, resolved.from),
+                                               matched(flow.to, resolved.to));
+        forward.iifnames = std::move(path.iifnames);
+        forward.oifnames = std::move(path.oifnames);
+        out.push_back(std::move(forward));
+    }
 }
 
 std::optional<ProjectedFlow> management_flow(const policy::Management& management,

@@ -2,6 +2,7 @@
 #include "resolve/zones.h"
 
 #include <algorithm>
+#include <map>
 
 namespace nftpolicy::resolve {
 
@@ -60,18 +61,24 @@ std::optional<std::vector<ResolvedZone>> resolve_zones(const policy::Host& host,
     return zones;
 }
 
-std::optional<Crossing> crossing(const std::vector<ResolvedZone>& zones, const net::AddrSet& src,
-                                 const net::AddrSet& dst) {
-    if (zones.empty()) return Crossing{};
-    auto from = zones_covering(zones, src);
-    auto to = zones_covering(zones, dst);
-    // A flow whose only zone pairs are (z, z) stays on one side of the gateway.
-    bool crosses = false;
-    for (std::size_t a : from) {
-        for (std::size_t b : to) crosses = crosses || a != b;
+std::vector<CrossingPath> crossing(const std::vector<ResolvedZone>& zones,
+                                   const net::AddrSet& src, const net::AddrSet& dst) {
+    if (zones.empty()) return {CrossingPath{}};
+    const auto to = zones_covering(zones, dst);
+    // Destination zones per source zone, then source zones per destination set.
+    std::map<std::vector<std::size_t>, std::vector<std::size_t>> sources_by_targets;
+    for (std::size_t a : zones_covering(zones, src)) {
+        std::vector<std::size_t> targets;
+        for (std::size_t b : to) {
+            if (b != a) targets.push_back(b);
+        }
+        if (!targets.empty()) sources_by_targets[targets].push_back(a);
     }
-    if (!crosses) return std::nullopt;
-    return Crossing{interfaces_of(zones, from), interfaces_of(zones, to)};
+    std::vector<CrossingPath> paths;
+    for (const auto& [targets, sources] : sources_by_targets) {
+        paths.push_back(CrossingPath{interfaces_of(zones, sources), interfaces_of(zones, targets)});
+    }
+    return paths;
 }
 
 }  // namespace nftpolicy::resolve

@@ -317,12 +317,13 @@ TEST_CASE("gateway with zones: crossing flows become forward flows on the zones'
     CHECK(f->ipv4);
     CHECK_FALSE(f->ipv6);
 
-    // `any` touches every zone; it is not matched but its zones' interfaces are.
+    // `any` touches every zone; it is not matched but its zones' interfaces
+    // are: every zone but the handler's own (eth1 -> eth1 would be a hairpin).
     const ProjectedFlow* anyone = find_flow(p, "anyone-https", Direction::forward);
     REQUIRE(anyone);
     CHECK_FALSE(anyone->src.match);
     CHECK(anyone->dst.match);
-    CHECK(anyone->iifnames == Ids{"eth0", "eth0.10", "eth1", "eth2"});
+    CHECK(anyone->iifnames == Ids{"eth0", "eth0.10", "eth2"});
     CHECK(anyone->oifnames == Ids{"eth1"});
 
     // A gateway is a host for its own input.
@@ -331,6 +332,24 @@ TEST_CASE("gateway with zones: crossing flows become forward flows on the zones'
     CHECK(in->iifnames.empty());
     CHECK(in->src.match);
     CHECK_FALSE(in->dst.match);
+}
+
+TEST_CASE("gateway: a flow between two zones both ways is two paths, never a hairpin") {
+    PolicyBuilder b = gateway_site();
+    b.flow({.id = "mesh", .from = "agents | servers", .to = "agents | servers",
+            .services = {"ssh"}});
+    b.host_addresses("gw", {"10.20.0.1"}, policy::HostMode::gateway);
+    b.zone({.name = "servers", .interfaces = {"eth1"}, .networks = "servers"});
+    b.zone({.name = "agents", .interfaces = {"eth0"}, .networks = "agent_lan"});
+    Projection p = resolve_ok(b);
+    std::vector<std::pair<Ids, Ids>> paths;
+    for (const auto& f : p.flows) {
+        if (f.id == "mesh" && f.direction == Direction::forward) {
+            paths.emplace_back(f.iifnames, f.oifnames);
+        }
+    }
+    // agents -> servers and servers -> agents; not eth0 -> eth0 nor eth1 -> eth1.
+    CHECK(paths == std::vector<std::pair<Ids, Ids>>{{{"eth0"}, {"eth1"}}, {{"eth1"}, {"eth0"}}});
 }
 
 TEST_CASE("gateway: a flow touching no zone on one side does not cross") {
