@@ -195,9 +195,13 @@ std::size_t Monitor::rcvbuf() const {
 Result<MonitorRead> Monitor::read(std::size_t budget) {
     MonitorRead out;
     for (std::size_t n = 0; n < budget; ++n) {
-        const ssize_t got = recv(fd(), buf_.data(), buf_.size(), MSG_DONTWAIT);
+        sockaddr_nl from{};
+        socklen_t from_len = sizeof from;
+        const ssize_t got = recvfrom(fd(), buf_.data(), buf_.size(), MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &from_len);
         if (got >= 0) {
-            parser_.feed(buf_.data(), static_cast<std::size_t>(got), out.batches);
+            // Only the kernel (port 0) speaks for nf_tables.
+            if (from.nl_pid == 0) parser_.feed(buf_.data(), static_cast<std::size_t>(got), out.batches);
             continue;
         }
         if (errno == EINTR) continue;
