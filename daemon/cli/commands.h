@@ -13,5 +13,6 @@ void register_apply(CLI::App& app, int& exit_code);   // cmd_apply.cpp
 void register_diff(CLI::App& app, int& exit_code);    // cmd_diff.cpp
 void register_status(CLI::App& app, int& exit_code);  // cmd_status.cpp
 void register_migration(CLI::App& app, int& exit_code);  // cmd_migration.cpp
+void register_reload(CLI::App& app, int& exit_code);     // cmd_reload.cpp: ask nftpolicyd
 
 }  // namespace nftpolicy::cli

@@ -1,0 +1,41 @@
+// `nftpolicyd`: the daemon's front end. Parses the command line (CLI11, as
+// the CLI does) and runs service::run: set up the event loop, make the
+// kernel hold the policy, READY=1, reload on request, until SIGTERM.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "service/control.h"
+#include "service/manager.h"
+
+int main(int argc, char** argv) {
+    using namespace nftpolicy;
+    service::ManagerOptions options;
+    options.engine.state.state_dir = NFTPOLICY_STATE_DIR;
+    options.runtime_dir = service::kDefaultRuntimeDir;
+    auto& policy = options.engine.policy;
+    CLI::App app{"nftpolicyd: keep the kernel's nftables table what the site policy says"};
+    app.set_version_flag("--version", NFTPOLICY_VERSION);
+    app.add_option("POLICY", policy.policy, "the site policy file")->capture_default_str();
+    app.add_option("-I,--include-path", policy.include_paths,
+                   "directory searched for included profiles first; one per option, repeatable")
+        ->allow_extra_args(false);
+    app.add_option("--host", policy.host,
+                   "the host to compile for (default: the policy's only host, or hostname)");
+    app.add_option("--table", policy.table, "the inet table to own (overrides [settings] table)");
+    app.add_option("--state-dir", options.engine.state.state_dir,
+                   "phases, gates, last good ruleset")
+        ->capture_default_str();
+    app.add_option("--runtime-dir", options.runtime_dir, "control socket and apply lock")
+        ->capture_default_str();
+    app.add_option("--lock-timeout", options.engine.state.lock_timeout,
+                   "seconds to wait for an apply of the CLI to finish")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return std::string("nftpolicyd: error: ") + e.what() +
+               "\nRun with --help for more information.\n";
+    });
+    CLI11_PARSE(app, argc, argv);
+    return service::run(options);
+}

@@ -1,0 +1,245 @@
+// The daemon's decisions; see engine.h.
+#include "service/engine.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "kernel/apply_lock.h"
+#include "service/fallback.h"
+#include "service/ruleset_file.h"
+#include "state/site_state.h"
+
+namespace nftpolicy::service {
+
+const char* held_name(Held held) {
+    switch (held) {
+        case Held::nothing:
+            return "nothing";
+        case Held::policy:
+            return "policy";
+        case Held::last_good:
+            return "last good";
+        case Held::kept:
+            return "kept";
+        case Held::builtin:
+            return "built-in";
+    }
+    return "?";
+}
+
+namespace {
+
+// What the apply record names as the policy of a ruleset that is not the
+// policy file's.
+std::string record_path(Held held, const std::string& policy) {
+    switch (held) {
+        case Held::last_good:
+            return "(nftpolicyd: last good ruleset)";
+        case Held::builtin:
+            return "(nftpolicyd: built-in ruleset)";
+        case Held::nothing:
+        case Held::policy:
+        case Held::kept:
+            return policy;
+    }
+    return policy;
+}
+
+// The failure as one line: the first error's location and message.
+std::string one_line(const pipeline::Failure& failure, const Diagnostics& diags) {
+    if (const Diagnostic* d = diags.first_error()) {
+        std::string where = d->span.valid() ? d->span.where() + ": " : "";
+        std::string more =
+            diags.error_count() > 1 ? fmt::format(" (and {} more)", diags.error_count() - 1) : "";
+        return where + d->message + more;
+    }
+    return failure.message.empty() ? "failed" : failure.message;
+}
+
+void set_failure(Outcome& out, pipeline::Failure failure, const Diagnostics& diags) {
+    out.error = one_line(failure, diags);
+    out.failure = std::move(failure);
+    out.ok = false;
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> kernel)
+    : options_(std::move(options)), kernel_(std::move(kernel)) {
+    options_.policy.state_dir = options_.state.state_dir;
+    last_good_hash_ = last_good_hash(last_good_path(options_.state.state_dir));
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+    auto k = kernel::NetlinkKernel::open();
+    if (!k) return tl::unexpected(k.error());
+    return std::unique_ptr<Engine>(new Engine(std::move(options), std::move(*k)));
+}
+
+std::vector<std::string> Engine::watched_files() const {
+    std::vector<std::string> out = inputs_;
+    if (out.empty()) out.push_back(options_.policy.policy);
+    out.push_back(state::state_path(options_.state.state_dir));
+    return out;
+}
+
+void Engine::advance_known(std::uint32_t from, std::uint32_t to) {
+    if (known_ && known_->genid == from) known_->genid = to;
+    if (last_genid_ == from) last_genid_ = to;
+}
+
+// What to watch and fingerprint after a compile: the policy file, the files
+// the ruleset's spans name, and those the diagnostics point into; after a
+// failure also what the last good compile read (fixing an include is an
+// edit there).
+void Engine::note_inputs(const pipeline::CompileOutput& compiled) {
+    std::set<std::string> files{options_.policy.policy};
+    if (compiled.result) {
+        for (auto& f : files_of(compiled.result->table)) files.insert(std::move(f));
+    } else {
+        files.insert(inputs_.begin(), inputs_.end());
+    }
+    for (auto& f : files_of(compiled.diagnostics)) files.insert(std::move(f));
+    inputs_.assign(files.begin(), files.end());
+    fingerprint_ = fingerprint(watched_files());
+}
+
+// The held ruleset when nothing it was compiled from changed; else a new
+// compile (nullptr after a failure, told in `out`).
+std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompile, Outcome& out) {
+    if (!recompile && fingerprint(watched_files()) == fingerprint_) {
+        if (failed_) {  // still the same broken policy
+            out.failure = failed_->failure;
+            out.error = failed_->error;
+            out.diagnostics = failed_->diagnostics;
+            return nullptr;
+        }
+        if (holding_.held == Held::policy) return holding_.compiled;
+    }
+    out.recompiled = true;
+    failed_.reset();
+    auto compiled = pipeline::compile(options_.policy);
+    note_inputs(compiled);
+    out.diagnostics = render_all(compiled.diagnostics);
+    if (!compiled.result) {
+        set_failure(out, compiled.result.error(), compiled.diagnostics);
+        failed_ = out;
+        return nullptr;
+    }
+    if (auto empty = pipeline::empty_ruleset(*compiled.result)) {
+        set_failure(out, {pipeline::FailureKind::invalid_policy, "refusing to load it: " + *empty},
+                    {});
+        failed_ = out;
+        return nullptr;
+    }
+    return std::make_shared<const pipeline::Compiled>(std::move(*compiled.result));
+}
+
+// Makes the kernel hold `target`; on success it becomes what is held.
+bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Held held,
+                    const std::string& policy_path, Outcome& out) {
+    auto known = std::move(known_);
+    known_.reset();
+    auto applied = pipeline::commit(*kernel_, record_path(held, policy_path), *target,
+                                    options_.state, false, std::move(known));
+    if (!applied) {
+        Diagnostics diags;
+        for (const Diagnostic& d : applied.error().diagnostics) diags.add(d);
+        out.diagnostics += render_all(diags);
+        set_failure(out, pipeline::failure_of(applied.error()), diags);
+        return false;
+    }
+    known_ = std::move(applied->report.known_after);
+    out.committed = applied->report.committed;
+    out.changes = std::move(applied->report.changes);
+    for (auto& w : applied->warnings) out.warnings.push_back(std::move(w));
+    if (auto genid = kernel_->generation()) last_genid_ = *genid;
+    // Read back: the table must be there now.
+    if (!kernel_has_table(target->table.name)) {
+        set_failure(out,
+                    {pipeline::FailureKind::kernel,
+                     "table inet " + target->table.name + " is missing right after the commit"},
+                    {});
+        return false;
+    }
+    std::string hash = saved_of(*target).hash;
+    if (hash != holding_.hash || held != holding_.held) ++holding_.generation;
+    holding_.held = held;
+    holding_.compiled = target;
+    holding_.hash = std::move(hash);
+    return true;
+}
+
+bool Engine::kernel_has_table(const std::string& table) {
+    auto view = kernel_->read(table, kernel::ReadOptions{nullptr, false});
+    return view && view->table.has_value();
+}
+
+Outcome Engine::converge(bool recompile) {
+    Outcome out;
+    auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+    if (!lock) {
+        set_failure(out, pipeline::failure_of(lock.error()), {});
+        return out;
+    }
+    auto target = compile_if_needed(recompile, out);
+    const bool compiled = target != nullptr;
+    if (!target) target = holding_.compiled;  // keep (and restore) what is held
+    if (!target) return out;
+    const Held held = compiled ? Held::policy : holding_.held;
+    Outcome commit_out;
+    if (!commit(target, held, options_.policy.policy, compiled ? out : commit_out)) return out;
+    if (!compiled) {
+        out.committed = commit_out.committed;
+        out.changes = std::move(commit_out.changes);
+        return out;
+    }
+    out.ok = true;
+    if (last_good_hash_ != holding_.hash) {
+        if (auto w = write_last_good(last_good_path(options_.state.state_dir), saved_of(*target));
+            !w) {
+            out.warnings.push_back("last good ruleset not saved: " + w.error().message);
+        } else {
+            last_good_hash_ = holding_.hash;
+        }
+    }
+    return out;
+}
+
+// After a start whose policy gave no ruleset: the best ruleset there is.
+void Engine::fall_back(Outcome& out) {
+    auto saved = read_last_good(last_good_path(options_.state.state_dir));
+    if (!saved) out.warnings.push_back("last good ruleset unusable: " + saved.error().message);
+    Outcome fb;
+    if (saved && *saved &&
+        commit(compiled_of(std::move(**saved)), Held::last_good, options_.policy.policy, fb)) {
+        return;
+    }
+    if (!fb.error.empty()) out.warnings.push_back("last good ruleset not loaded: " + fb.error);
+    const std::string table = options_.policy.table.empty() ? "nftpolicy" : options_.policy.table;
+    if (kernel_has_table(table)) {
+        holding_.held = Held::kept;
+        ++holding_.generation;
+        return;
+    }
+    Fallback builtin = builtin_ruleset(options_.policy);
+    Outcome bo;
+    if (commit(builtin.compiled, Held::builtin, options_.policy.policy, bo)) {
+        holding_.note = builtin.access;
+        return;
+    }
+    out.warnings.push_back("built-in ruleset not loaded: " + bo.error);
+}
+
+Outcome Engine::start() {
+    Outcome out = converge(true);
+    if (out.ok || holding_.held != Held::nothing) return out;
+    if (out.failure && out.failure->kind == pipeline::FailureKind::busy) return out;
+    auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+    if (!lock) return out;
+    fall_back(out);
+    return out;
+}
+
+}  // namespace nftpolicy::service

@@ -1,0 +1,106 @@
+// The daemon's decisions, without its event loop: what the kernel should
+// hold and making it hold that. One Engine per nftpolicyd. It keeps in
+// memory the compiled ruleset it holds, the fingerprint of the files that
+// ruleset was compiled from, and the kernel's large set contents from its
+// last commit (kernel::KnownElements), so that a converge with unchanged
+// inputs neither recompiles nor dumps a large set back from the kernel.
+// Every kernel change goes through pipeline::commit under the apply lock
+// the CLI takes too. Returns outcomes as values; never prints or logs
+// (manager.h renders them).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/netlink_kernel.h"
+#include "pipeline/apply.h"
+#include "pipeline/compile.h"
+#include "service/inputs.h"
+
+namespace nftpolicy::service {
+
+struct EngineOptions {
+    pipeline::PolicyRequest policy;  // file, include paths, host, table; phases come from the state
+    pipeline::StateOptions state;    // the apply lock, the state directory
+};
+
+// Where the ruleset the kernel holds came from.
+enum class Held {
+    nothing,    // nothing committed, nothing found
+    policy,     // the policy as it stands (or stood at its last good compile)
+    last_good,  // the state directory's last good ruleset (the policy was broken at start)
+    kept,       // a table already in the kernel, left as found (broken policy, no last good)
+    builtin,    // the safe built-in ruleset (fallback.h)
+};
+const char* held_name(Held held);
+
+struct Holding {
+    Held held = Held::nothing;
+    std::shared_ptr<const pipeline::Compiled> compiled;  // null for nothing and kept
+    std::string hash;                                    // kernel::ruleset_hash of compiled
+    std::uint64_t generation = 0;                        // +1 whenever the held ruleset changes
+    std::string note;                                    // builtin: what it lets in
+};
+
+struct Outcome {
+    bool ok = false;  // the policy compiled and the kernel holds it
+    std::optional<pipeline::Failure> failure;
+    std::string diagnostics;  // rendered: file:line:col, source line, caret (warnings too)
+    std::string error;        // the failure in one line (for STATUS=)
+    bool recompiled = false;
+    bool committed = false;  // the kernel changed
+    std::vector<std::string> changes;
+    std::vector<std::string> warnings;
+};
+
+class Engine {
+  public:
+    // Opens the netlink socket; fails without CAP_NET_ADMIN.
+    static Result<std::unique_ptr<Engine>> open(EngineOptions options);
+
+    // The first converge, with the fallbacks: the policy; else the last
+    // good ruleset; else a table already in the kernel, kept; else the
+    // built-in ruleset. ok only for the policy itself.
+    Outcome start();
+
+    // Under the apply lock: compile the policy with the state directory's
+    // phases and gates (only when `recompile`, or when an input file or the
+    // state file changed since the last compile), and make the kernel hold
+    // the result, committing only what differs. An invalid policy keeps (and
+    // restores) the ruleset held before.
+    Outcome converge(bool recompile);
+
+    const Holding& holding() const { return holding_; }
+    // Files the last compile depended on, and the state file: what to watch.
+    std::vector<std::string> watched_files() const;
+    // The generation our last commit left the ruleset at (0: none yet).
+    std::uint32_t last_commit_genid() const { return last_genid_; }
+    // The large set contents stay valid from generation `from` to `to` (a
+    // foreign commit that did not touch our table).
+    void advance_known(std::uint32_t from, std::uint32_t to);
+    const EngineOptions& options() const { return options_; }
+
+  private:
+    Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> kernel);
+    std::shared_ptr<const pipeline::Compiled> compile_if_needed(bool recompile, Outcome& out);
+    void note_inputs(const pipeline::CompileOutput& compiled);
+    bool commit(const std::shared_ptr<const pipeline::Compiled>& target, Held held,
+                const std::string& policy_path, Outcome& out);
+    void fall_back(Outcome& out);
+    bool kernel_has_table(const std::string& table);
+
+    EngineOptions options_;
+    std::unique_ptr<kernel::NetlinkKernel> kernel_;
+    Holding holding_;
+    std::optional<kernel::KnownElements> known_;
+    std::vector<std::string> inputs_;  // files the last compile depended on (see note_inputs)
+    Fingerprint fingerprint_;          // of inputs_ and the state file, at that compile
+    std::optional<Outcome> failed_;    // that compile's failure, while the files stay the same
+    std::optional<std::string> last_good_hash_;
+    std::uint32_t last_genid_ = 0;
+};
+
+}  // namespace nftpolicy::service

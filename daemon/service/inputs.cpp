@@ -1,0 +1,76 @@
+// File stamps; see inputs.h.
+#include "service/inputs.h"
+
+#include <sys/stat.h>
+
+#include <set>
+
+namespace nftpolicy::service {
+
+namespace {
+
+FileStamp stamp(const std::string& path) {
+    struct stat st {};
+    FileStamp s{path};
+    if (::stat(path.c_str(), &st) != 0) return s;
+    s.exists = true;
+    s.dev = st.st_dev;
+    s.ino = st.st_ino;
+    s.size = static_cast<std::uint64_t>(st.st_size);
+    s.mtime_ns = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    s.ctime_ns = std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+    return s;
+}
+
+}  // namespace
+
+namespace {
+
+void add(std::set<std::string>& out, const SourceSpan& span) {
+    if (span.file) out.insert(span.file->path);
+}
+
+void add_sets(std::set<std::string>& out, const ir::Table& t) {
+    for (const auto& s : t.sets) {
+        add(out, s.span);
+        for (const auto& src : s.sources) add(out, src.span);
+    }
+    for (const auto& s : t.dynamic_sets) add(out, s.span);
+    for (const auto& c : t.counters) add(out, c.span);
+    for (const auto& m : t.maps) {
+        add(out, m.span);
+        for (const auto& e : m.elements) add(out, e.span);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> files_of(const ir::Table& t) {
+    std::set<std::string> out;
+    add_sets(out, t);
+    for (const auto& c : t.chains) {
+        add(out, c.span);
+        for (const auto& r : c.rules) {
+            add(out, r.span);
+            for (const auto& s : r.stmts) add(out, s.span);
+        }
+    }
+    return {out.begin(), out.end()};
+}
+
+std::vector<std::string> files_of(const Diagnostics& diags) {
+    std::set<std::string> out;
+    for (const auto& d : diags.all()) {
+        add(out, d.span);
+        for (const auto& n : d.notes) add(out, n.span);
+    }
+    return {out.begin(), out.end()};
+}
+
+Fingerprint fingerprint(const std::vector<std::string>& paths) {
+    Fingerprint out;
+    for (const auto& p : paths) out.push_back(stamp(p));
+    return out;
+}
+
+}  // namespace nftpolicy::service

@@ -1,0 +1,35 @@
+// What a compile depended on, as file stamps (device, inode, size,
+// modification time): two equal fingerprints mean the files were not
+// replaced or written in between, so the compiled ruleset still stands.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/ruleset.h"
+#include "support/diagnostic.h"
+
+namespace nftpolicy::service {
+
+// The files a compiled table came from, as its spans name them: the policy
+// files of its rules, sets and service ports, and the address lists of its
+// sets (every file that shaped the ruleset leaves a span in it). Sorted,
+// without duplicates.
+std::vector<std::string> files_of(const ir::Table& table);
+// The files the diagnostics point into.
+std::vector<std::string> files_of(const Diagnostics& diags);
+
+struct FileStamp {
+    std::string path;
+    bool exists = false;
+    std::uint64_t dev = 0, ino = 0, size = 0;
+    std::int64_t mtime_ns = 0, ctime_ns = 0;
+    friend bool operator==(const FileStamp&, const FileStamp&) = default;
+};
+
+using Fingerprint = std::vector<FileStamp>;
+
+Fingerprint fingerprint(const std::vector<std::string>& paths);
+
+}  // namespace nftpolicy::service

@@ -1,0 +1,432 @@
+// nftpolicyd's event loop and its rendering; see manager.h.
+#include "service/manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "resolve/phases.h"
+#include "service/control.h"
+#include "state/site_state.h"
+
+namespace nftpolicy::service {
+
+const char* trigger_name(Trigger why) {
+    switch (why) {
+        case Trigger::start:
+            return "start";
+        case Trigger::signal:
+            return "SIGHUP";
+        case Trigger::client:
+            return "nftpolicy reload";
+        case Trigger::files:
+            return "policy files changed";
+        case Trigger::state:
+            return "migration state changed";
+        case Trigger::drift:
+            return "drift";
+    }
+    return "?";
+}
+
+namespace {
+
+constexpr std::uint64_t kBusyRetryUsec = 1000000;
+constexpr std::size_t kStatusErrorMax = 300;
+
+// Which of two scheduled triggers a merged converge runs as.
+int strength(Trigger why) {
+    switch (why) {
+        case Trigger::drift:
+            return 0;
+        case Trigger::state:
+            return 1;
+        case Trigger::files:
+            return 2;
+        case Trigger::start:
+            return 3;
+        case Trigger::signal:
+            return 4;
+        case Trigger::client:
+            return 5;
+    }
+    return 0;
+}
+
+bool immediate(Trigger why) {
+    return why == Trigger::signal || why == Trigger::client;
+}
+
+std::vector<std::string> phase_list(const pipeline::Compiled* c) {
+    std::vector<std::string> out;
+    if (!c) return out;
+    for (const auto& [m, p] : c->phases) out.push_back(m + "=" + resolve::phase_name(p));
+    return out;
+}
+
+std::string joined(const std::vector<std::string>& items, const char* none) {
+    if (items.empty()) return none;
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+    return out;
+}
+
+std::string what_is_held(const Holding& h) {
+    switch (h.held) {
+        case Held::nothing:
+            return "no ruleset loaded";
+        case Held::policy:
+            return "policy";
+        case Held::last_good:
+            return "LAST GOOD ruleset (the policy does not load)";
+        case Held::kept:
+            return "KEPT the table found in the kernel (the policy does not load, no last good)";
+        case Held::builtin:
+            return "BUILT-IN safe ruleset: " + h.note + ", all else dropped";
+    }
+    return "?";
+}
+
+std::string status_line(const Holding& h, const std::string& last_error) {
+    const pipeline::Compiled* c = h.compiled.get();
+    std::string s = fmt::format("gen {} {}", h.generation, what_is_held(h));
+    if (c) {
+        std::vector<std::string> gates(c->flipped_gates.begin(), c->flipped_gates.end());
+        s += fmt::format("; phase {}; gates {}; {} flows", joined(phase_list(c), "none"),
+                         joined(gates, "none"), c->flows);
+    }
+    if (!last_error.empty()) {
+        s += "; error: " + last_error.substr(0, kStatusErrorMax);
+    }
+    std::replace(s.begin(), s.end(), '\n', ' ');  // one STATUS= line
+    return s;
+}
+
+LogFields fields_of(const Holding& h) {
+    LogFields f;
+    f.phases = phase_list(h.compiled.get());
+    f.generation = h.generation;
+    f.flows = h.compiled ? h.compiled->flows : 0;
+    f.hash = h.hash;
+    return f;
+}
+
+std::uint64_t monotonic_usec() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::uint64_t(ts.tv_sec) * 1000000 + std::uint64_t(ts.tv_nsec) / 1000;
+}
+
+std::string changes_summary(const Outcome& out) {
+    if (!out.committed) return "the kernel already held it";
+    return fmt::format("{} change{} committed in one transaction", out.changes.size(),
+                       out.changes.size() == 1 ? "" : "s");
+}
+
+}  // namespace
+
+struct Manager::Client {
+    int fd = -1;
+    SourcePtr source;
+    std::string request;
+    bool waiting = false;  // for the outcome of the next converge
+    bool done = false;
+    ~Client() {
+        source.reset();
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+Manager::Manager(ManagerOptions options) : options_(std::move(options)), log_(Log::detect()) {
+    options_.engine.state.lock = options_.runtime_dir + "/lock";
+}
+
+Manager::~Manager() {
+    clients_.clear();
+    sources_.clear();
+    timer_.reset();
+    if (control_fd_ >= 0) ::close(control_fd_);
+}
+
+// ---- setup ---------------------------------------------------------------
+
+Result<void> Manager::add_signals() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0)
+        return fail(ErrorKind::io, "cannot block signals");
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        sd_event_source* s = nullptr;
+        if (int r = sd_event_add_signal(event_.get(), &s, sig, on_signal, this); r < 0) {
+            return fail(ErrorKind::io, fmt::format("signal {}: {}", sig, std::strerror(-r)));
+        }
+        sources_.emplace_back(s);
+    }
+    return {};
+}
+
+Result<void> Manager::add_control() {
+    auto fd = listen_control(options_.runtime_dir);
+    if (!fd) return tl::unexpected(fd.error());
+    control_fd_ = *fd;
+    sd_event_source* s = nullptr;
+    if (int r = sd_event_add_io(event_.get(), &s, control_fd_, EPOLLIN, on_accept, this); r < 0) {
+        return fail(ErrorKind::io, fmt::format("control socket: {}", std::strerror(-r)));
+    }
+    sources_.emplace_back(s);
+    return {};
+}
+
+Result<void> Manager::add_watcher() {
+    auto w = Watcher::create();
+    if (!w) return tl::unexpected(w.error());
+    watcher_.emplace(std::move(*w));
+    sd_event_source* s = nullptr;
+    if (int r = sd_event_add_io(event_.get(), &s, watcher_->fd(), EPOLLIN, on_inotify, this);
+        r < 0) {
+        return fail(ErrorKind::io, fmt::format("inotify: {}", std::strerror(-r)));
+    }
+    sources_.emplace_back(s);
+    return {};
+}
+
+Result<void> Manager::setup() {
+    sd_event* e = nullptr;
+    if (int r = sd_event_new(&e); r < 0)
+        return fail(ErrorKind::io, std::string("sd-event: ") + std::strerror(-r));
+    event_.reset(e);
+    auto engine = Engine::open(options_.engine);
+    if (!engine) return tl::unexpected(engine.error());
+    engine_ = std::move(*engine);
+    for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control}) {
+        if (auto r = (this->*step)(); !r) return r;
+    }
+    sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
+    sd_event_source* t = nullptr;
+    if (int r = sd_event_add_time(e, &t, CLOCK_MONOTONIC, 0, 0, on_timer, this); r < 0) {
+        return fail(ErrorKind::io, std::string("timer: ") + std::strerror(-r));
+    }
+    timer_.reset(t);
+    sd_event_source_set_enabled(t, SD_EVENT_OFF);
+    return {};
+}
+
+// ---- converge and its rendering ----------------------------------------------
+
+void Manager::rewatch() {
+    if (!watcher_) return;
+    for (const auto& w : watcher_->watch(engine_->watched_files())) log_.warning(w);
+}
+
+void Manager::render(Trigger why, const Outcome& out) {
+    const Holding& h = engine_->holding();
+    const LogFields fields = fields_of(h);
+    if (out.ok) {
+        last_error_.clear();
+        if (out.committed || why != Trigger::drift) {
+            log_.info(fmt::format("{}: ruleset gen {} ({} flows, hash {}): {}", trigger_name(why),
+                                  h.generation, fields.flows, h.hash, changes_summary(out)),
+                      &fields);
+        }
+        if (!out.diagnostics.empty()) log_.warning(out.diagnostics);
+    } else if (out.failure) {
+        last_error_ = out.error;
+        log_.error(
+            fmt::format("{}: failed: {}; the kernel keeps: {} (gen {})\n{}", trigger_name(why),
+                        out.error, what_is_held(h), h.generation, out.diagnostics),
+            &fields);
+        if (out.committed)
+            log_.info(fmt::format("{}: restored the held ruleset: {}", trigger_name(why),
+                                  changes_summary(out)),
+                      &fields);
+    }
+    for (const auto& w : out.warnings) log_.warning(w);
+    status_ = status_line(h, last_error_);
+}
+
+Outcome Manager::converge(Trigger why) {
+    const bool reload = why != Trigger::drift;
+    if (reload) {
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading (%s)",
+                   static_cast<unsigned long long>(monotonic_usec()), trigger_name(why));
+    }
+    // File changes recompile too: the watched list comes from the ruleset's
+    // spans and may miss an include that shaped nothing in it.
+    Outcome out = engine_->converge(why == Trigger::signal || why == Trigger::client ||
+                                    why == Trigger::files);
+    if (out.failure && out.failure->kind == pipeline::FailureKind::busy && !immediate(why)) {
+        schedule(why, kBusyRetryUsec);  // the CLI holds the lock: try again
+    }
+    rewatch();
+    render(why, out);
+    if (reload) {
+        sd_notifyf(0, "READY=1\nSTATUS=%s", status_.c_str());
+    } else {
+        sd_notifyf(0, "STATUS=%s", status_.c_str());
+    }
+    answer_clients(out);
+    return out;
+}
+
+void Manager::schedule(Trigger why, std::uint64_t delay_usec) {
+    if (!pending_ || strength(why) > strength(*pending_)) pending_ = why;
+    std::uint64_t now = 0;
+    sd_event_now(event_.get(), CLOCK_MONOTONIC, &now);
+    const std::uint64_t when = immediate(*pending_) ? now : now + delay_usec;
+    sd_event_source_set_time(timer_.get(), when);
+    sd_event_source_set_enabled(timer_.get(), SD_EVENT_ONESHOT);
+}
+
+// ---- control socket clients ----------------------------------------------------
+
+void Manager::answer(Client& c, const Outcome* out) {
+    Reply r;
+    r.generation = engine_->holding().generation;
+    r.status = status_;
+    if (out) {
+        if (out->failure) r.failure = out->failure->kind;
+        r.diagnostics = out->diagnostics;
+        if (out->failure && out->diagnostics.empty())
+            r.diagnostics = "nftpolicyd: error: " + out->error + "\n";
+    }
+    const std::string text = format_reply(r);
+    ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) & ~O_NONBLOCK);
+    timeval tv{2, 0};
+    ::setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    for (std::size_t off = 0; off < text.size();) {
+        const ssize_t n = ::write(c.fd, text.data() + off, text.size() - off);
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+    }
+    c.done = true;
+}
+
+void Manager::answer_clients(const Outcome& out) {
+    for (auto& c : clients_) {
+        if (c->waiting) answer(*c, &out);
+    }
+    std::erase_if(clients_, [](const auto& c) { return c->done; });
+}
+
+void Manager::client_request(Client& c) {
+    const std::string cmd = c.request.substr(0, c.request.find('\n'));
+    if (cmd == "reload") {
+        c.waiting = true;
+        sd_event_source_set_enabled(c.source.get(), SD_EVENT_OFF);
+        schedule(Trigger::client, 0);
+        return;
+    }
+    if (cmd == "status") return answer(c, nullptr);
+    Outcome bad;
+    bad.failure = pipeline::Failure{pipeline::FailureKind::system, "unknown command '" + cmd + "'"};
+    bad.error = bad.failure->message;
+    answer(c, &bad);
+}
+
+int Manager::on_client(sd_event_source*, int fd, std::uint32_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    for (auto& c : m->clients_) {
+        if (c->fd != fd) continue;
+        char buf[256];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0) c->request.append(buf, static_cast<std::size_t>(n));
+        const bool complete =
+            n == 0 || c->request.find('\n') != std::string::npos || c->request.size() > 1024;
+        if (n < 0 && errno != EAGAIN && errno != EINTR) c->done = true;
+        if (!c->done && complete) m->client_request(*c);
+        break;
+    }
+    std::erase_if(m->clients_, [](const auto& c) { return c->done; });
+    return 0;
+}
+
+int Manager::on_accept(sd_event_source*, int fd, std::uint32_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    for (;;) {
+        int cfd = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) return 0;
+        auto c = std::make_unique<Client>();
+        c->fd = cfd;
+        auto uid = peer_uid(cfd);
+        if (!uid || (*uid != 0 && *uid != ::geteuid())) continue;  // ~Client closes it
+        sd_event_source* s = nullptr;
+        if (sd_event_add_io(m->event_.get(), &s, cfd, EPOLLIN, on_client, m) < 0) continue;
+        c->source.reset(s);
+        m->clients_.push_back(std::move(c));
+    }
+}
+
+// ---- event callbacks -----------------------------------------------------------
+
+int Manager::on_signal(sd_event_source*, const signalfd_siginfo* si, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    if (si->ssi_signo == SIGHUP) {
+        m->schedule(Trigger::signal, 0);
+        return 0;
+    }
+    sd_notify(0, "STOPPING=1");
+    m->log_.info(
+        fmt::format("stopping on signal {}; the ruleset stays in the kernel", si->ssi_signo));
+    return sd_event_exit(m->event_.get(), 0);
+}
+
+int Manager::on_timer(sd_event_source*, std::uint64_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    if (!m->pending_) return 0;
+    const Trigger why = *m->pending_;
+    m->pending_.reset();
+    m->converge(why);
+    return 0;
+}
+
+int Manager::on_inotify(sd_event_source*, int, std::uint32_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    auto changed = m->watcher_->drain();
+    if (changed.empty()) return 0;
+    const std::string state = state::state_path(m->options_.engine.state.state_dir);
+    const bool only_state = changed.size() == 1 && *changed.begin() == state;
+    m->schedule(only_state ? Trigger::state : Trigger::files, m->options_.debounce_usec);
+    return 0;
+}
+
+// ---- life ----------------------------------------------------------------------
+
+Result<void> Manager::start() {
+    Outcome out = engine_->start();
+    rewatch();
+    render(Trigger::start, out);
+    if (engine_->holding().held == Held::nothing) {
+        return fail(ErrorKind::kernel, "no ruleset could be loaded: " + out.error);
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status_.c_str(), static_cast<int>(::getpid()));
+    return {};
+}
+
+int Manager::loop() {
+    int r = sd_event_loop(event_.get());
+    return r < 0 ? 1 : r;
+}
+
+int run(const ManagerOptions& options) {
+    Manager m(options);
+    if (auto s = m.setup(); !s) {
+        Log::detect().error("cannot start: " + s.error().message);
+        return 1;
+    }
+    if (auto s = m.start(); !s) {
+        Log::detect().error(s.error().message);
+        return 1;
+    }
+    return m.loop();
+}
+
+}  // namespace nftpolicy::service

@@ -1,0 +1,92 @@
+// inotify on the directories of the watched files; see watcher.h.
+#include "service/watcher.h"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+
+namespace nftpolicy::service {
+
+namespace {
+
+constexpr std::uint32_t kMask =
+    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_ONLYDIR;
+
+std::pair<std::string, std::string> split(const std::string& file) {
+    std::filesystem::path p(file);
+    std::string dir = p.parent_path().string();
+    return {dir.empty() ? "." : dir, p.filename().string()};
+}
+
+}  // namespace
+
+Result<Watcher> Watcher::create() {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) return fail(ErrorKind::io, std::string("inotify: ") + std::strerror(errno));
+    return Watcher(fd);
+}
+
+Watcher::~Watcher() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::vector<std::string> Watcher::watch(const std::vector<std::string>& files) {
+    std::map<std::string, std::set<std::string>> wanted;
+    for (const auto& f : files) {
+        auto [dir, name] = split(f);
+        wanted[dir].insert(name);
+    }
+    for (auto it = dirs_.begin(); it != dirs_.end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        ::inotify_rm_watch(fd_, it->second.wd);
+        it = dirs_.erase(it);
+    }
+    std::vector<std::string> warnings;
+    for (auto& [dir, names] : wanted) {
+        Dir& d = dirs_[dir];
+        d.names = std::move(names);
+        if (d.wd >= 0) continue;
+        d.wd = ::inotify_add_watch(fd_, dir.c_str(), kMask);
+        if (d.wd < 0) warnings.push_back("cannot watch " + dir + ": " + std::strerror(errno));
+    }
+    return warnings;
+}
+
+namespace {
+
+bool ends_with_toml(std::string_view name) {
+    return name.size() > 5 && name.substr(name.size() - 5) == ".toml";
+}
+
+}  // namespace
+
+std::set<std::string> Watcher::drain() {
+    alignas(inotify_event) char buf[8192];
+    std::set<std::string> changed;
+    for (;;) {
+        const ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n <= 0) return changed;
+        for (ssize_t off = 0; off < n;) {
+            const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+            off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+            if (ev->mask & IN_Q_OVERFLOW) changed.insert("*");
+            if (ev->len == 0) continue;
+            const std::string_view name(ev->name);
+            for (const auto& [dir, d] : dirs_) {
+                if (d.wd == ev->wd &&
+                    (d.names.contains(std::string(name)) || ends_with_toml(name))) {
+                    changed.insert(dir + "/" + std::string(name));
+                }
+            }
+        }
+    }
+}
+
+}  // namespace nftpolicy::service
