@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""nftpolicyd and the sd_notify protocol, with the real kernel in a scratch
+network namespace and a fake service manager on NOTIFY_SOCKET:
+  - READY=1 only once the table is in the kernel (read with the real nft);
+  - STATUS= names the phase, the gates, the generation and the flow count;
+  - WATCHDOG=1 pings at half of WATCHDOG_USEC;
+  - SIGHUP and `nftpolicy reload`: RELOADING=1 (with MONOTONIC_USEC) then READY=1;
+  - an edit of an included file (inotify): reloaded, the new port in the kernel;
+  - a broken policy: `nftpolicy reload` exits 3 with file:line:col, STATUS=
+    carries the error, the kernel keeps the old table, the daemon keeps running;
+  - the CLI (`apply --phase final`, `migration set-phase`) while the daemon
+    runs: the daemon adopts the recorded phase and does not revert it;
+  - SIGTERM: STOPPING=1, exit 0, the table stays.
+Usage: notify_test.py BUILD_DIR"""
+import os
+import re
+import signal
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemon_lib import (Daemon, Policy, check, nft_table, scratch_namespace_or_exit, temp_root,  # noqa: E402
+                        wait_until)
+import daemon_lib  # noqa: E402
+
+
+def reload_pair(d, since):
+    """RELOADING=1 then READY=1 after message `since`; returns the READY index."""
+    r = d.notify.wait_for("RELOADING=1", since=since)
+    ok = r is not None and d.notify.wait_for("READY=1", since=r + 1) is not None
+    return ok, (d.notify.wait_for("READY=1", since=r + 1) if ok else None)
+
+
+def main():
+    scratch_namespace_or_exit()
+    build = os.path.abspath(sys.argv[1])
+    root = temp_root()
+    try:
+        run(build, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"{daemon_lib.PASSED} passed")
+
+
+def run(build, root):
+    policy = Policy(root)
+    d = Daemon(build, root, policy, watchdog_usec=400000)
+    t0 = time.monotonic()
+    d.start()
+    n = d.notify
+    i = n.wait_for("READY=1")
+    table_at_ready = nft_table()
+    check(i is not None, f"READY=1 after start ({time.monotonic() - t0:.2f} s)")
+    check(table_at_ready is not None and "tcp . 17000" in table_at_ready and "tcp . 443" in table_at_ready,
+          "at READY=1 the table is in the kernel (nft list table), legacy and new ports (coexist)")
+    check(all(m[1] == d.proc.pid for m in n.msgs), "every message comes from the daemon's pid (SCM_CREDENTIALS)")
+    status = n.last_status()
+    check(re.search(r"gen 1 policy; phase m=coexist; gates none; \d+ flows", status) is not None,
+          f"STATUS names generation, phase, gates, flows: '{status}'")
+
+    mark = len(n.msgs)
+    n.pump(1.0)
+    pings = sum(1 for m in n.msgs[mark:] if m[2] == "WATCHDOG=1")
+    check(pings >= 3, f"WATCHDOG=1 pings in 1 s with WATCHDOG_USEC=400000: {pings}")
+
+    mark = len(n.msgs)
+    d.proc.send_signal(signal.SIGHUP)
+    ok, _ = reload_pair(d, mark)
+    check(ok, "SIGHUP: RELOADING=1 then READY=1")
+    check(any(m[2].startswith("MONOTONIC_USEC=") for m in n.msgs[mark:]), "RELOADING=1 carries MONOTONIC_USEC=")
+
+    mark = len(n.msgs)
+    r = d.reload()
+    check(r.returncode == 0 and "reloaded: gen 1 policy" in r.stdout,
+          f"nftpolicy reload: exit 0, '{r.stdout.strip()}' {r.stderr.strip()}")
+    ok, _ = reload_pair(d, mark)
+    check(ok, "nftpolicy reload: RELOADING=1 then READY=1")
+
+    mark = len(n.msgs)
+    policy.write(port=8081)  # the included file only
+    check(wait_until(lambda: "tcp . 8081" in (nft_table() or "")),
+          "inotify: editing the included extra.toml puts tcp/8081 in the kernel")
+    ok, _ = reload_pair(d, mark)
+    check(ok and "gen 2 policy" in n.last_status(), f"... framed by RELOADING=1/READY=1, now '{n.last_status()}'")
+
+    before = nft_table()
+    mark = len(n.msgs)
+    policy.break_site()
+    r = d.reload()
+    check(r.returncode == 3, f"nftpolicy reload of a broken policy exits 3 (got {r.returncode})")
+    check(re.search(re.escape(policy.site) + r":\d+:\d+: error: ", r.stderr) is not None,
+          "... and prints the error with file:line:col: " + r.stderr.strip().splitlines()[0])
+    check(re.search(r"error: .*site\.toml:\d+:\d+: ", n.last_status()) is not None,
+          f"STATUS carries the error with file:line:col: '{n.last_status()}'")
+    check(nft_table() == before, "the kernel keeps the last good table")
+    check(d.proc.poll() is None, "the daemon keeps running")
+    check(re.search(r"site\.toml:\d+:\d+: error", d.log_text()) is not None,
+          "the log (stderr without journald) has the error with file:line:col")
+
+    policy.write(port=8081)
+    r = d.reload()
+    check(r.returncode == 0 and "error" not in n.last_status(),
+          f"fixed policy: reload exits 0, the error is gone from STATUS: '{n.last_status()}'")
+
+    cli_adoption(d, policy)
+
+    mark = len(n.msgs)
+    table = nft_table()
+    rc = d.stop()
+    n.pump(0.2)
+    check(rc == 0 and any(m[2] == "STOPPING=1" for m in n.msgs[mark:]), f"SIGTERM: STOPPING=1, exit {rc}")
+    check(nft_table() == table and table is not None, "after the daemon stopped, the table stays in the kernel")
+
+
+def cli_adoption(d, policy):
+    """The CLI changes the phase while the daemon runs: the daemon adopts it."""
+    n = d.notify
+    r = d.cli("apply", policy.site, "--phase", "final", *d.kernel_args())
+    check(r.returncode == 0, f"CLI apply --phase final while the daemon runs: exit {r.returncode} {r.stderr}")
+    check(wait_until(lambda: "phase m=final" in n.last_status()),
+          f"the daemon adopts the phase recorded in the state directory: '{n.last_status()}'")
+    time.sleep(0.5)
+    t = nft_table() or ""
+    check("tcp . 17000" not in t and "tcp . 443" in t, "... and does not revert it: no legacy port in the kernel")
+    check(re.search(r"migration state changed: ruleset gen \d+ .*: the kernel already held it", d.log_text()),
+          "... it committed nothing: the CLI had done it (daemon log)")
+    r = d.cli("migration", "set-phase", "m", "coexist", policy.site, *d.kernel_args())
+    check(r.returncode == 0, f"CLI migration set-phase m coexist: exit {r.returncode} {r.stderr}")
+    check(wait_until(lambda: "phase m=coexist" in n.last_status()), f"the daemon adopts it: '{n.last_status()}'")
+    time.sleep(0.5)
+    check("tcp . 17000" in (nft_table() or ""), "... the legacy port is back and stays")
+    r = d.reload()
+    check(r.returncode == 0 and "tcp . 17000" in (nft_table() or ""),
+          "a reload keeps the recorded phase (the state directory is the source of truth)")
+
+
+if __name__ == "__main__":
+    main()
