@@ -30,7 +30,7 @@ cg_dirs() {
     if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo /sys/fs/cgroup/$name; return; fi
     for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do [ -d "$d" ] && echo "$d/$name"; done
 }
-nspid= leader= cgs=
+nspid='' leader='' cgs=''
 boot() {
     cgs=$(cg_dirs | tr '\n' ' ')
     # shellcheck disable=SC2086

@@ -127,7 +127,7 @@ def run(build, root, reloads, seconds, procs):
     for f in result["failures"]:
         print("  " + f)
     check(not failed, f"every reload exited 0 and put its port in the kernel ({len(failed)} failed: {failed[:3]})")
-    check(done >= min(reloads, 200), f"{done} reloads done (asked {reloads}, at most {seconds:.0f} s)")
+    check(done >= min(reloads, 50), f"{done} reloads done (asked {reloads}, at most {seconds:.0f} s)")
     check(c["long_flows"] == 4 and c["long_failed"] == 0 and c["long_pings"] > 0,
           f"4 long TCP flows survived every reload ({c['long_pings']} pings, {c['long_failed']} failed)")
     check(c["new_ok"] > 0 and c["new_failed"] == 0,
