@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "kernel/apply_lock.h"
+#include "kernel/element_cache.h"
 #include "service/fallback.h"
 #include "service/ruleset_file.h"
 #include "state/site_state.h"
@@ -69,6 +70,9 @@ Engine::Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> ker
     : options_(std::move(options)), kernel_(std::move(kernel)) {
     options_.policy.state_dir = options_.state.state_dir;
     last_good_hash_ = last_good_hash(last_good_path(options_.state.state_dir));
+    // What the last commit (ours before a restart, or the CLI's) left in
+    // large sets: used only if the kernel is still at that generation.
+    known_ = kernel::read_known(options_.state.elements_path());
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {

@@ -167,12 +167,14 @@ class Notify:
             if secs > 0 and time.monotonic() >= end:
                 return
 
-    def wait_for(self, prefix, secs=15.0, since=0):
-        """Index of the first message from `since` on that starts with `prefix`."""
+    def wait_for(self, prefix, secs=15.0, since=0, pid=None):
+        """Index of the first message from `since` on that starts with
+        `prefix` (and comes from `pid`: a killed daemon's last messages may
+        still be queued when its successor starts)."""
         end = time.monotonic() + secs
         while True:
             for i in range(since, len(self.msgs)):
-                if self.msgs[i][2].startswith(prefix):
+                if self.msgs[i][2].startswith(prefix) and pid in (None, self.msgs[i][1]):
                     return i
             if time.monotonic() >= end:
                 return None

@@ -25,9 +25,10 @@ def use(policy, which):
 
 
 def start(d):
+    d.notify.pump()
     mark = len(d.notify.msgs)
     d.start()
-    i = d.notify.wait_for("READY=1", secs=120, since=mark)
+    i = d.notify.wait_for("READY=1", secs=120, since=mark, pid=d.proc.pid)
     check(i is not None, "daemon READY=1")
 
 

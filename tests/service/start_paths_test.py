@@ -23,8 +23,10 @@ import daemon_lib  # noqa: E402
 
 
 def start(d, what):
+    d.notify.pump()
+    mark = len(d.notify.msgs)
     d.start()
-    i = d.notify.wait_for("READY=1", since=len(d.notify.msgs))
+    i = d.notify.wait_for("READY=1", since=mark, pid=d.proc.pid)
     check(i is not None, f"{what}: READY=1")
     return d.notify.last_status()
 
