@@ -7,6 +7,7 @@ packages=(
     libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
     libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
     libnetfilter-conntrack-dev
+    clang libclang-rt-14-dev
     nftables iproute2 util-linux python3 conntrack
     dpkg-dev lintian mmdebstrap systemd-container
 )

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: install dependencies, build with
 # -Werror, run every test; then build again with ASan+UBSan and run every test
-# under the sanitizers. Kernel tests make their own network namespaces.
+# under the sanitizers; then build the front-end fuzz target with clang and
+# fuzz it for a minute (docs/fuzzing.md). Kernel tests make their own network
+# namespaces.
 # Usage (as root on Debian 12): contrib/scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,4 +23,7 @@ run_suite() {  # run_suite BUILD_DIR [cmake options...]
 run_suite build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DNFTPOLICY_SANITIZE=ON
+# Only the fuzz target and its one test (fuzz.front_end, 60 s from the seeds).
+run_suite build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DNFTPOLICY_FUZZ=ON -DNFTPOLICY_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g"
 echo "== all suites passed"

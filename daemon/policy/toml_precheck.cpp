@@ -228,13 +228,107 @@ class Scanner {
     // between date and time ("1979-05-27 07:32:00").
     bool bare_value() {
         std::size_t start = pos_;
+        if (!parser_value_ok(start)) return false;
         while (is_bare_value_char(peek())) ++pos_;
-        if (pos_ - start == 10 && text_[start + 4] == '-' && peek() == ' ' &&
-            pos_ + 1 < text_.size() && is_digit(static_cast<unsigned char>(text_[pos_ + 1]))) {
+        if (pos_ - start == 10 && is_date(start) && peek() == ' ' && is_digit(at(pos_ + 1))) {
             ++pos_;
             while (is_bare_value_char(peek())) ++pos_;
         }
         return pos_ > start;
+    }
+
+    // toml++ 3.3.0 reads a bare value further than this scan: up to a value
+    // terminator (whitespace, ']', '}', ',', '#'), over quotes and brackets
+    // (`1"é"`, `1[é`). It asks of every character whether it is whitespace,
+    // and for many non-ASCII characters that question reaches the
+    // "unreachable" branch of upstream issue 190: such a value must be ASCII
+    // to its end. It guesses the type from the characters without '_': ten
+    // shaped like a date (a digit, '-' fifth and eighth) followed by a space
+    // and a digit make it read on for a time, and a terminator right after
+    // that digit fails an assertion in parse_value, as do over 126 characters
+    // read (the '_'); a date directly followed by 'T' and no digit fails one
+    // in parse_time. All of that is invalid TOML: after a date, a space and a
+    // digit, or after a date and 'T', comes a time.
+    bool parser_value_ok(std::size_t start) {
+        std::size_t end = parser_value_end(start);
+        if (!ascii_until(start, end)) return false;
+        if (!is_digit(at(start))) return true;
+        if (date_like(start, end) && at(end) == ' ' && is_digit(at(end + 1)))
+            return space_time_ok(start, end) && ascii_until(end + 1, parser_value_end(end + 1));
+        if (is_date(start) && (at(start + 10) == 'T' || at(start + 10) == 't') &&
+            !is_digit(at(start + 11)))
+            return report(start + 11, fmt::format("invalid TOML: expected a time (HH:MM:SS) after "
+                                                  "'{}', found {}",
+                                                  text_[start + 10], describe(at(start + 11))));
+        return true;
+    }
+
+    std::size_t parser_value_end(std::size_t i) const {
+        while (!ends_parser_value(at(i))) ++i;
+        return i;
+    }
+
+    // Where a quote or bracket comes first (`1"é"`), say why it does not count.
+    bool ascii_until(std::size_t start, std::size_t end) {
+        for (std::size_t i = start; i < end; ++i) {
+            if (at(i) < 0x80) continue;
+            pos_ = i;
+            if (std::all_of(text_.begin() + static_cast<std::ptrdiff_t>(start),
+                            text_.begin() + static_cast<std::ptrdiff_t>(i),
+                            [](char c) { return is_bare_value_char(static_cast<unsigned char>(c)); }))
+                return report_non_ascii();
+            return report(i, fmt::format("invalid TOML: '{}' in an unquoted value, which runs to the "
+                                         "next space, ',', ']', '}}' or '#'; TOML syntax is ASCII "
+                                         "(put text in quotes)",
+                                         quote_char(text_, i)));
+        }
+        return true;
+    }
+
+    // As toml++ sees it: ten characters but '_', a '-' fifth and eighth.
+    bool date_like(std::size_t start, std::size_t end) const {
+        std::size_t count = 0;
+        bool dashes = true;
+        for (std::size_t i = start; i < end; ++i) {
+            if (text_[i] == '_') continue;
+            if ((count == 4 || count == 7) && text_[i] != '-') dashes = false;
+            ++count;
+        }
+        return count == 10 && dashes;
+    }
+
+    // `start`..`end` looks like a date and is followed by a space and a digit.
+    bool space_time_ok(std::size_t start, std::size_t end) {
+        if (end != start + 10 || !is_date(start)) {
+            return report(start, fmt::format("invalid TOML: expected a date (YYYY-MM-DD) before the "
+                                             "space and the time, found '{}'",
+                                             text_.substr(start, end - start)));
+        }
+        std::size_t time = end + 1;
+        if (is_digit(at(time + 1)) && at(time + 2) == ':' && is_digit(at(time + 3)) &&
+            is_digit(at(time + 4)))
+            return true;
+        std::size_t stop = time;
+        while (!ends_parser_value(at(stop)) && at(stop) < 0x80 && stop - time < 20) ++stop;
+        return report(time, fmt::format("invalid TOML: expected a time (HH:MM:SS) after the date "
+                                        "and the space, found '{}'",
+                                        text_.substr(time, stop - time)));
+    }
+
+    // YYYY-MM-DD at `i`, digits and dashes only (the values are toml++'s job).
+    bool is_date(std::size_t i) const {
+        static constexpr std::string_view kShape = "dddd-dd-dd";
+        for (std::size_t k = 0; k < kShape.size(); ++k) {
+            int c = at(i + k);
+            if (kShape[k] == 'd' ? !is_digit(c) : c != '-') return false;
+        }
+        return true;
+    }
+
+    // What ends a value for toml++: whitespace, ']', '}', ',', '#', the end.
+    static bool ends_parser_value(int c) {
+        return c == kEnd || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ']' ||
+               c == '}' || c == ',' || c == '#';
     }
 
     static bool is_bare_value_char(int c) {
@@ -286,8 +380,9 @@ class Scanner {
 
     // ---- characters ---------------------------------------------------------
 
-    int peek() const {
-        return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_]) : kEnd;
+    int peek() const { return at(pos_); }
+    int at(std::size_t i) const {
+        return i < text_.size() ? static_cast<unsigned char>(text_[i]) : kEnd;
     }
     bool at_end() const { return pos_ >= text_.size(); }
     bool starts_with(std::string_view s) const { return text_.substr(pos_).starts_with(s); }

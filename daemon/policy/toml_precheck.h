@@ -2,7 +2,8 @@
 //
 // Debian 12's toml++ 3.3.0 misbehaves on some invalid input (a non-ASCII bare
 // key reaches an "unreachable" path, `[.a]` and a DEL byte in a header fail an
-// assertion in parse_key, a key of ~20,000 dotted parts exhausts the stack);
+// assertion in parse_key, a date followed by a space and a lone digit one in
+// parse_value, a key of ~20,000 dotted parts exhausts the stack);
 // in a release build that is undefined behaviour. The check keeps such text
 // from the parser and reports it as file:line:col, so that release and
 // sanitizer builds give the same answer. It knows TOML's strings (basic,
@@ -11,7 +12,8 @@
 //
 // Checked: control characters (TOML allows only tab and line breaks), bare
 // keys (ASCII letters, digits, '-' and '_'), empty parts of dotted keys, the
-// number of parts of a key, the nesting of arrays and inline tables. Anything
+// number of parts of a key, the nesting of arrays and inline tables, a date
+// followed by a space and a digit or by 'T' (a time must follow). Anything
 // else it does not understand is left for toml++ to report.
 #pragma once
 

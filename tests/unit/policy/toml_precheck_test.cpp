@@ -80,6 +80,9 @@ TEST_CASE("precheck: valid TOML corners are not findings") {
         "d1 = 1979-05-27T07:32:00Z\nd2 = 1979-05-27 07:32:00-07:00\nd3 = 1979-05-27\nd4 = "
         "07:32:00\n",
         "a = [1979-05-27 07:32:00, 1979-05-27]\n",
+        "d5 = 1979-05-27T00:32:00.999999-07:00\nd6 = 1979-05-27t07:32:00z\nd7 = 1979-05-27 "
+        "07:32:00.5\n",
+        "a = { d = 1979-05-27 07:32:00 }\nb = [1979-05-27 ]\nc = 1979-05-27 # 0\n",
         "i = +99\nj = -0x_ff\nf = 6.626e-34\ng = inf\nh = -nan\nb = true\n",
         "a = 1 # trailing comment with tab\t and é\n",
         "\t[groups]\n\tservers = [\"10.0.0.1\"]\n",
@@ -132,6 +135,30 @@ TEST_CASE("precheck: each toml++ 3.3.0 defect is stopped before the parser") {
         {"[" + parts33 + "]\n", "k]", "more than 32 dotted parts"},
         {"x = " + std::string(17, '[') + std::string(17, ']') + "\n", "[]",
          "nest more than 16 deep"},
+        // parse_value asserts: a date, a space, a digit, a value terminator
+        {"e=1979-05-27 0\n", "0\n", "expected a time (HH:MM:SS) after the date and the space, found '0'"},
+        {"e=[1979-05-27 0]\n", "0]", "found '0'"},
+        {"e={a=1979-05-27 0,b=1}\n", "0,", "found '0'"},
+        {"e=1979-05-27 0#\n", "0#", "found '0'"},
+        {"e=1979-05-27 0\r\n", "0\r", "found '0'"},
+        {"e=1979-05-27 01:\n", "01:", "found '01:'"},  // toml++ reports it, the check too
+        {"e=1979-13-27 0\n", "0\n", "found '0'"},
+        // toml++ counts the characters without '_' and up to a terminator
+        {"e=1979_-05-27 0\n", "1979", "expected a date (YYYY-MM-DD) before the space and the time, "
+                                     "found '1979_-05-27'"},
+        {"e=1979-05-2= 0\n", "1979", "found '1979-05-2='"},
+        {"e=1979-0a-27 0\n", "1979", "found '1979-0a-27'"},
+        {"e=1979-05-27" + std::string(117, '_') + " 00:00:00\n", "1979", "expected a date"},
+        // toml++ reads a bare value past quotes and brackets, and asks of a
+        // non-ASCII character in it whether it is whitespace (issue 190)
+        {"when = 3958_[Eb\xc3\xba = 1\n", "\xc3\xba", "'\xc3\xba' in an unquoted value, which runs to"},
+        {"a = 5\xc2\xb5\n", "\xc2", "'\xc2\xb5' outside a string or comment"},
+        {"a = 1\"\xc3\xa9\"\n", "\xc3\xa9", "in an unquoted value"},
+        {"a = [1{\xc3\xa9}]\n", "\xc3\xa9", "in an unquoted value"},
+        {"a = 1979-05-27 07:32=\xc3\xa9\n", "\xc3\xa9", "in an unquoted value"},
+        // parse_time asserts: 'T' after a date, then no digit
+        {"e=1979-05-27T:00\n", ":00", "expected a time (HH:MM:SS) after 'T', found ':'"},
+        {"e=1979-05-27tz:\n", "z:", "after 't', found 'z'"},
     };
     for (const auto& c : cases) {
         INFO(c.text);
