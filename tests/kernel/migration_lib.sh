@@ -107,7 +107,7 @@ print(json.dumps(doc, sort_keys=True))' || echo "absent"
 # connect_from SOURCE DEST PORT: prints the connect_ex() result (0 when a
 # server accepted, 111 when the host reset it, 11/110 when dropped).
 connect_from() {
-    in_agent timeout 5 python3 -c '
+    in_agent timeout 30 python3 -c '
 import socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 s = socket.socket(fam)
