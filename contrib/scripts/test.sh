@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 contrib/scripts/deps.sh
+# The tests use the distribution's tools (python3 with the modules deps.sh
+# installs, nft, ip), not whatever a developer's PATH puts first (pyenv, ~/.local).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 jobs=$(nproc)
 
 run_suite() {  # run_suite BUILD_DIR [cmake options...]
