@@ -364,6 +364,7 @@ class Scanner {
         while (pos_ < text_.size()) {
             char c = text_[pos_];
             if (c == '\\' && quote == '"') {
+                if (!after_backslash_ok()) return false;
                 pos_ += 2;
                 continue;
             }
@@ -376,6 +377,32 @@ class Scanner {
             if (run >= 3) return run <= 5;
         }
         return false;
+    }
+
+    // In a multi-line basic string toml++ 3.3.0 asks whether the character
+    // after a backslash is whitespace, and, after a line-ending backslash,
+    // whether the first character past the blanks it removes is: for many
+    // non-ASCII characters that question is issue 190's "unreachable" (F6).
+    bool after_backslash_ok() {
+        std::size_t i = pos_ + 1;
+        if (at(i) >= 0x80) {
+            return report(i, fmt::format("invalid TOML: '\\{}' is not an escape sequence",
+                                         quote_char(text_, i)));
+        }
+        if (at(i) != ' ' && at(i) != '\t' && at(i) != '\n' && at(i) != '\r') return true;
+        while (at(i) == ' ' || at(i) == '\t') ++i;
+        bool line_end = at(i) == '\n' || at(i) == '\r';
+        while (at(i) == ' ' || at(i) == '\t' || at(i) == '\n' || at(i) == '\r') ++i;
+        if (at(i) < 0x80) return true;
+        if (!line_end) {
+            return report(i, fmt::format("invalid TOML: a backslash followed by blanks must end its "
+                                         "line, found '{}'",
+                                         quote_char(text_, i)));
+        }
+        return report(i, fmt::format("'{}' first after a line-ending backslash: Debian 12's toml++ "
+                                     "3.3.0 cannot read that (its issue 190); put an ASCII "
+                                     "character before it or write it as a \\u escape",
+                                     quote_char(text_, i)));
     }
 
     // ---- characters ---------------------------------------------------------

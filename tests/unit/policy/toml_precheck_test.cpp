@@ -73,6 +73,8 @@ TEST_CASE("precheck: valid TOML corners are not findings") {
         "s = '''\nit's '' [.a]\n'''''\nt = 1\n",
         "s = \"\"\"\"\"\"\n",
         "s = \"\"\"\\\n  continued\"\"\"\n",
+        "s = \"\"\"\\\n  a\xc3\xa9\"\"\"\nt = \"\"\"\\\\\xc3\xa9\"\"\"\n",  // ASCII first; an escaped backslash
+
         "a = [\n  1, # c [.a] \"é\n  2,\n]\n",
         "a = [[1, 2], [\"x\", 'y'], [{ b = 1 }]]\n",
         "t = { a = 1, b.c = 'x', \"é\" = [1, 2], d = { e = {} } }\n",
@@ -156,6 +158,12 @@ TEST_CASE("precheck: each toml++ 3.3.0 defect is stopped before the parser") {
         {"a = 1\"\xc3\xa9\"\n", "\xc3\xa9", "in an unquoted value"},
         {"a = [1{\xc3\xa9}]\n", "\xc3\xa9", "in an unquoted value"},
         {"a = 1979-05-27 07:32=\xc3\xa9\n", "\xc3\xa9", "in an unquoted value"},
+        // toml++ asks whether the first character after a line-ending
+        // backslash is whitespace (issue 190): F6 of the long run
+        {"a=\"\"\"\\\\\\\n\xef\xb3\xbf  =\"\n", "\xef", "first after a line-ending backslash"},
+        {"s = \"\"\"\\\n\n   \xc3\xa9\"\"\"\n", "\xc3", "first after a line-ending backslash"},
+        {"s = \"\"\"\\  \xc3\xa9\"\"\"\n", "\xc3", "must end its line, found '\xc3\xa9'"},
+        {"s = \"\"\"\\\xc3\xa9\"\"\"\n", "\xc3", "'\\\xc3\xa9' is not an escape sequence"},
         // parse_time asserts: 'T' after a date, then no digit
         {"e=1979-05-27T:00\n", ":00", "expected a time (HH:MM:SS) after 'T', found ':'"},
         {"e=1979-05-27tz:\n", "z:", "after 't', found 'z'"},
