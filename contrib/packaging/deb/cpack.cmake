@@ -1,4 +1,4 @@
-# CPack settings for the Debian package (included by packaging/CMakeLists.txt).
+# CPack settings for the Debian package (included by contrib/packaging/CMakeLists.txt).
 # `cpack -G DEB` in the build directory writes nftpolicy_VERSION-1_ARCH.deb:
 # dependencies from dpkg-shlibdeps, maintainer scripts that turn the firewall
 # on only where a site policy exists, /etc/nftpolicy/README as a conffile.
