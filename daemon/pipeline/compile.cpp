@@ -9,10 +9,12 @@
 #include <fmt/format.h>
 
 #include "ir/lower.h"
+#include "policy/limits.h"
 #include "policy/names.h"
 #include "resolve/phases.h"
 #include "state/precedence.h"
 #include "state/site_state.h"
+#include "support/file_read.h"
 
 namespace nftpolicy::pipeline {
 
@@ -29,14 +31,12 @@ Failure failure_of(const Error& error) {
     return {FailureKind::system, message};
 }
 
+// With the checks the loader reads every file with (support/file_read.h): a
+// FIFO, a directory or a device is named as such, and nothing blocks.
 Result<void> check_readable(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        return fail(ErrorKind::io, fmt::format("cannot read '{}': no such file", path));
-    }
-    if (!std::filesystem::is_regular_file(path, ec) || access(path.c_str(), R_OK) != 0) {
-        return fail(ErrorKind::io, fmt::format("cannot read '{}': not a readable regular file", path));
-    }
+    auto readable = check_regular_file(path, policy::limits::kPolicyFile);
+    if (!readable)
+        return fail(readable.error().kind, fmt::format("cannot read '{}': {}", path, readable.error().message));
     return {};
 }
 

@@ -17,16 +17,20 @@ namespace {
 // Closes the descriptor on every path out of read_regular_file.
 class Fd {
   public:
-    explicit Fd(int fd) : fd_(fd) {}
+    Fd() = default;
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
     }
     int get() const { return fd_; }
+    void reset(int fd) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
 
   private:
-    int fd_;
+    int fd_ = -1;
 };
 
 // What a non-regular file is, in the words of ls(1) and find(1).
@@ -94,13 +98,13 @@ Result<std::string> read_bounded(int fd, std::size_t expected, const FileKind& k
     return text;
 }
 
-}  // namespace
-
-Result<std::string> read_regular_file(const std::string& path, const FileKind& kind) {
+// Opens `path` into `fd` without blocking (a FIFO must not wait for a
+// writer) and checks, from the descriptor, that it is a regular file within
+// the limit; its size.
+Result<std::size_t> open_regular(const std::string& path, const FileKind& kind, Fd& fd) {
     if (path.empty())
         return fail(ErrorKind::io, "the file name is empty; expected the path of a regular file");
-    // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    fd.reset(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (fd.get() < 0) {
         int err = errno;
         return fail(err == EACCES ? ErrorKind::permission : ErrorKind::io, open_error(path, err));
@@ -110,7 +114,23 @@ Result<std::string> read_regular_file(const std::string& path, const FileKind& k
     if (!S_ISREG(st.st_mode)) return fail(ErrorKind::io, wrong_type(st.st_mode));
     auto size = static_cast<std::size_t>(st.st_size);
     if (size > kind.max_bytes) return fail(ErrorKind::io, too_large(kind));
-    return read_bounded(fd.get(), size, kind);
+    return size;
+}
+
+}  // namespace
+
+Result<std::string> read_regular_file(const std::string& path, const FileKind& kind) {
+    Fd fd;
+    auto size = open_regular(path, kind, fd);
+    if (!size) return tl::unexpected(size.error());
+    return read_bounded(fd.get(), *size, kind);
+}
+
+Result<void> check_regular_file(const std::string& path, const FileKind& kind) {
+    Fd fd;
+    auto size = open_regular(path, kind, fd);
+    if (!size) return tl::unexpected(size.error());
+    return {};
 }
 
 std::string format_size(std::size_t bytes) {

@@ -24,6 +24,11 @@ struct FileKind {
 // the way their user wrote it.
 Result<std::string> read_regular_file(const std::string& path, const FileKind& kind);
 
+// The same checks as read_regular_file (opened without blocking, the type
+// from the descriptor, the size limit), without reading: for a command that
+// must know before anything else that its policy file can be read.
+Result<void> check_regular_file(const std::string& path, const FileKind& kind);
+
 // "4 MiB", "512 KiB", "100 bytes": a limit as the documentation writes it.
 std::string format_size(std::size_t bytes);
 

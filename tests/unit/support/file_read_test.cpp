@@ -62,6 +62,21 @@ TEST_CASE("read_regular_file: what is not a regular file is named") {
           "the file name is longer than the system allows");
 }
 
+TEST_CASE("check_regular_file: the same answers without reading") {
+    Scratch s;
+    std::ofstream(s.path("ok")) << "0123456789abcdef";
+    CHECK(check_regular_file(s.path("ok"), kSmall).has_value());
+    std::ofstream(s.path("big")) << "0123456789abcdefX";
+    REQUIRE(mkfifo(s.path("fifo").c_str(), 0600) == 0);
+    for (const std::string& path : {s.path("big"), s.path("fifo"), s.dir.string(), std::string("/dev/zero"),
+                                    s.path("missing")}) {
+        INFO(path);
+        auto checked = check_regular_file(path, kSmall);
+        REQUIRE_FALSE(checked);
+        CHECK(checked.error().message == error_of(path));
+    }
+}
+
 TEST_CASE("read_regular_file: a file that grows past the limit while read is refused") {
     // /proc files report size 0 and then have content: the limit still holds.
     auto r = read_regular_file("/proc/self/status", FileKind{"a test file", 8});
