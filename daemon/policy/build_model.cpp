@@ -10,6 +10,7 @@
 #include "policy/file_policy.h"
 #include "policy/group_expr.h"
 #include "policy/names.h"
+#include "support/columns.h"
 #include "policy/schema.h"
 #include "policy/toml_reader.h"
 #include "support/text.h"
@@ -55,8 +56,8 @@ public:
         auto s = span(n);
         std::size_t quotes = 1;
         std::string_view line = file_.line(s.begin.line);
-        if (line.substr(s.begin.column - 1).starts_with("\"\"\"") ||
-            line.substr(s.begin.column - 1).starts_with("'''")) {
+        std::string_view rest = line.substr(std::min(byte_of_column(line, s.begin.column), line.size()));
+        if (rest.starts_with("\"\"\"") || rest.starts_with("'''")) {
             quotes = 3;
         }
         return SourcePos{s.begin.line, s.begin.column + static_cast<std::uint32_t>(quotes)};

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "policy/limits.h"
+#include "support/columns.h"
 
 namespace nftpolicy::policy {
 
@@ -153,8 +154,9 @@ private:
     }
 
     SourceSpan span(std::size_t begin, std::size_t end) const {
-        std::uint32_t b = start_.column + static_cast<std::uint32_t>(begin);
-        std::uint32_t e = start_.column + static_cast<std::uint32_t>(end > begin ? end - 1 : begin);
+        std::uint32_t b = start_.column + char_count(text_.substr(0, begin));
+        std::uint32_t e = start_.column + (end > begin ? char_count(text_.substr(0, end)) - 1
+                                                       : char_count(text_.substr(0, begin)));
         return SourceSpan{&file_, {start_.line, b}, {start_.line, e}};
     }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "policy/limits.h"
+#include "support/columns.h"
 
 namespace nftpolicy::policy {
 
@@ -454,10 +455,8 @@ class Scanner {
 };
 
 SourceSpan span_at(const SourceFile& file, std::size_t offset) {
-    auto it = std::upper_bound(file.line_starts.begin(), file.line_starts.end(), offset);
-    auto line = static_cast<std::uint32_t>(it - file.line_starts.begin());
-    auto column = static_cast<std::uint32_t>(offset - file.line_starts[line - 1] + 1);
-    return SourceSpan{&file, {line, column}, {line, column}};
+    SourcePos pos = position_of(file, offset);
+    return SourceSpan{&file, pos, pos};
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "policy/toml_precheck.h"
+#include "support/columns.h"
 
 namespace nftpolicy::policy {
 
@@ -18,7 +19,8 @@ namespace {
 // True when `pos` is at (or past) the end of its line: where toml++ stops on
 // a string whose closing quote is missing.
 bool at_line_end(const SourceFile& file, SourcePos pos) {
-    return pos.column > file.line(pos.line).size();
+    std::string_view line = file.line(pos.line);
+    return byte_of_column(line, pos.column) >= line.size();
 }
 
 // toml++'s words for the two most common slips of hand-written policies are

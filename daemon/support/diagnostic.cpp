@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "support/columns.h"
+
 namespace nftpolicy {
 
 Diagnostic& Diagnostics::error(SourceSpan span, std::string message) {
@@ -83,21 +85,27 @@ std::pair<std::size_t, std::size_t> excerpt_window(std::string_view text, std::s
 
 // The quoted source line (or its window) and a "^~~~" marker under the span
 // (one line only; a multi-line span is marked to the end of its first line).
+// Columns count characters; the window is cut in bytes.
 std::string render_excerpt(const SourceSpan& span) {
     if (!span.valid()) return {};
     std::string_view line = span.file->line(span.begin.line);
-    std::size_t first = span.begin.column == 0 ? 1 : span.begin.column;
-    std::size_t last = span.end.line == span.begin.line && span.end.column >= first
-                           ? span.end.column
-                           : std::max<std::size_t>(line.size(), first);
-    auto [begin, end] = excerpt_window(line, first - 1);
+    std::uint32_t first = span.begin.column == 0 ? 1 : span.begin.column;
+    std::uint32_t last = span.end.line == span.begin.line && span.end.column >= first
+                             ? span.end.column
+                             : std::max(char_count(line), first);
+    std::size_t first_byte = byte_of_column(line, first);
+    auto [begin, end] = excerpt_window(line, std::min(first_byte, line.size()));
     std::string_view text = line.substr(begin, end - begin);
     std::string lead = begin > 0 ? "..." : "";
-    if (end < line.size()) last = std::min(last, std::max(end, first));
+    if (end < line.size()) last = std::min(last, std::max(char_count(line.substr(0, end)), first));
     std::string gutter = fmt::format("{:>5}", span.begin.line);
-    std::string marker(lead.size() + first - 1 - begin, ' ');
-    for (std::size_t i = 0; i < text.size() && lead.size() + i < marker.size(); ++i) {
-        if (text[i] == '\t') marker[lead.size() + i] = '\t';  // keep the caret aligned under tabs
+    std::string marker = lead.size() > 0 ? std::string(lead.size(), ' ') : std::string();
+    for (std::size_t i = begin; i < first_byte; ++i) {
+        if (i >= line.size()) {
+            marker += ' ';
+        } else if (!is_utf8_continuation(line[i])) {
+            marker += line[i] == '\t' ? '\t' : ' ';  // keep the caret aligned under tabs
+        }
     }
     marker += '^';
     marker.append(last - first, '~');

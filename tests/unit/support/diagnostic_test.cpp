@@ -1,6 +1,7 @@
 // Diagnostics render as file:line:col, the source line, and a caret marker.
 #include <catch2/catch.hpp>
 
+#include "support/columns.h"
 #include "support/diagnostic.h"
 #include "support/text.h"
 
@@ -60,14 +61,39 @@ TEST_CASE("a long line is quoted as a window around the span, with the caret und
 TEST_CASE("a window never cuts a UTF-8 sequence") {
     SourceManager sm;
     std::string line;
-    for (int i = 0; i < 300; ++i) line += "\xC3\xA9";  // é, two bytes each
+    for (int i = 0; i < 300; ++i) line += "\xE2\x82\xAC";  // the euro sign, three bytes each
     const auto& f = sm.add("site.toml", line + "\n");
     Diagnostics diags;
-    std::string out = render(diags.error(SourceSpan{&f, {1, 302}, {1, 302}}, "m"));  // inside a character
-    std::string quoted = out.substr(out.find(" | ") + 6);  // after "..."
-    quoted = quoted.substr(0, quoted.find("..."));
-    CHECK(quoted.size() % 2 == 0);
-    CHECK(static_cast<unsigned char>(quoted[0]) == 0xC3);
+    // Near the end: the window starts 200 bytes before it, in a character.
+    std::string out = render(diags.error(SourceSpan{&f, {1, 295}, {1, 295}}, "m"));
+    std::string quoted = out.substr(out.find(" | ") + 3);
+    quoted = quoted.substr(0, quoted.find('\n'));
+    REQUIRE(quoted.starts_with("..."));
+    quoted = quoted.substr(3);
+    CHECK(quoted.size() % 3 == 0);
+    CHECK(static_cast<unsigned char>(quoted[0]) == 0xE2);
+    // The caret stands under character 295: as many columns in as the
+    // window shows before it, not as many bytes.
+    std::string marker = out.substr(out.rfind(" | ") + 3);
+    std::size_t shown_before = (quoted.size() - 3 * (300 - 294)) / 3;
+    CHECK(marker == std::string(3 + shown_before, ' ') + "^\n");
+}
+
+TEST_CASE("columns count characters, and a byte order mark is none") {
+    SourceManager sm;
+    const auto& f = sm.add("site.toml", "\xEF\xBB\xBF\"\xC3\xA9\" = x\nb\t= \xE2\x82\xAC" "1\n");
+    CHECK(f.line(1) == "\"\xC3\xA9\" = x");  // the mark is not shown
+    CHECK(position_of(f, 3) == SourcePos{1, 1});   // the first character after the mark
+    CHECK(position_of(f, 10) == SourcePos{1, 7});  // x: é is one column
+    CHECK(position_of(f, 19) == SourcePos{2, 6});  // 1, after the euro sign
+    CHECK(byte_of_column(f.line(1), 7) == 7);
+    CHECK(byte_of_column("ab", 4) == 3);  // past the end: the columns beyond it
+    CHECK(char_count("\xC3\xA9\xE2\x82\xAC" "a") == 3);
+    Diagnostics diags;
+    std::string out = render(diags.error(SourceSpan{&f, {1, 7}, {1, 7}}, "m"));
+    CHECK(out == "site.toml:1:7: error: m\n"
+                 "    1 | \"\xC3\xA9\" = x\n"
+                 "      |       ^\n");
 }
 
 TEST_CASE("control characters in a quoted line show as U+FFFD") {
