@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "pipeline/projections.h"
 
 namespace nftpolicy::cli {
 
@@ -48,34 +49,30 @@ using Omitted = std::vector<resolve::OmittedFlow>;
 
 // Every (host, phase) projection of `policy`; diagnostics deduplicated.
 bool check_projections(const policy::Policy& policy, Diagnostics& out, Omitted& omitted) {
-    std::vector<std::string> hosts;
-    for (const auto& [name, host] : policy.hosts) hosts.push_back(name);
-    if (hosts.empty()) hosts.emplace_back();  // a host-less file: references are still checked
     std::set<std::string> seen;
     bool ok = true;
-    for (const auto& host : hosts) {
-        std::size_t flows = 0;
-        for (auto phase : {policy::Phase::legacy, policy::Phase::coexist, policy::Phase::final_}) {
-            resolve::ResolveOptions options;
-            options.host = host;
-            options.phase = phase;
-            Diagnostics diags;
-            auto projection = resolve::resolve_policy(policy, options, diags);
-            for (const auto& d : diags.all()) {
-                if (seen.insert(render(d)).second) out.add(d);
-            }
-            // Lowering and emitting are total: a projection always lowers, so
-            // they are not run here (with a 1M-address list they would print a
-            // million addresses per host and phase for nothing).
-            if (!projection) {
-                ok = false;
-                continue;
-            }
-            flows += policy_flows(*projection, policy);
-            if (omitted.empty()) omitted = projection->omitted;
+    std::size_t flows = 0;
+    pipeline::ProjectionVisitor visit;
+    visit.projection = [&](const std::string&, policy::Phase, Diagnostics& diags,
+                           const std::optional<resolve::Projection>& projection) {
+        for (const auto& d : diags.all()) {
+            if (seen.insert(render(d)).second) out.add(d);
         }
+        // Lowering and emitting are total: a projection always lowers, so
+        // they are not run here (with a 1M-address list they would print a
+        // million addresses per host and phase for nothing).
+        if (!projection) {
+            ok = false;
+            return;
+        }
+        flows += policy_flows(*projection, policy);
+        if (omitted.empty()) omitted = projection->omitted;
+    };
+    visit.host_done = [&](const std::string& host) {
         if (ok && !host.empty() && flows == 0) warn_flowless_host(policy.hosts.at(host), out);
-    }
+        flows = 0;
+    };
+    pipeline::for_each_projection(policy, visit);
     return ok;
 }
 

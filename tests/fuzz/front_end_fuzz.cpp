@@ -8,13 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "emit/netlink_diff.h"
 #include "emit/netlink_objects.h"
 #include "emit/nft_text.h"
 #include "ir/lower.h"
+#include "pipeline/projections.h"
 #include "policy/load.h"
 #include "resolve/projection.h"
 #include "support/diagnostic.h"
@@ -48,20 +49,13 @@ void compile_projection(const resolve::Projection& projection) {
 
 // Every host (or none, for a host-less file) in every phase, as `check` does.
 void compile_everything(const policy::Policy& policy) {
-    std::vector<std::string> hosts;
-    for (const auto& [name, host] : policy.hosts) hosts.push_back(name);
-    if (hosts.empty()) hosts.emplace_back();
-    for (const auto& host : hosts) {
-        for (auto phase : {policy::Phase::legacy, policy::Phase::coexist, policy::Phase::final_}) {
-            resolve::ResolveOptions options;
-            options.host = host;
-            options.phase = phase;
-            Diagnostics diags;
-            auto projection = resolve::resolve_policy(policy, options, diags);
-            (void)render_all(diags);
-            if (projection) compile_projection(*projection);
-        }
-    }
+    pipeline::ProjectionVisitor visit;
+    visit.projection = [](const std::string&, policy::Phase, Diagnostics& diags,
+                          const std::optional<resolve::Projection>& projection) {
+        (void)render_all(diags);
+        if (projection) compile_projection(*projection);
+    };
+    pipeline::for_each_projection(policy, visit);
 }
 
 }  // namespace
