@@ -8,7 +8,7 @@ packages=(
     libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
     libnetfilter-conntrack-dev
     clang libclang-rt-14-dev
-    nftables iproute2 util-linux python3 conntrack
+    nftables iproute2 util-linux python3 conntrack graphviz
     dpkg-dev lintian mmdebstrap systemd-container
 )
 missing=()

@@ -14,5 +14,6 @@ void register_diff(CLI::App& app, int& exit_code);    // cmd_diff.cpp
 void register_status(CLI::App& app, int& exit_code);  // cmd_status.cpp
 void register_migration(CLI::App& app, int& exit_code);  // cmd_migration.cpp
 void register_reload(CLI::App& app, int& exit_code);     // cmd_reload.cpp: ask nftpolicyd
+void register_matrix(CLI::App& app, int& exit_code);     // cmd_matrix.cpp
 
 }  // namespace nftpolicy::cli

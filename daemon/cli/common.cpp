@@ -73,16 +73,19 @@ void add_include_path_option(CLI::App& cmd, PolicyArgs& args) {
 }
 
 void add_projection_options(CLI::App& cmd, PolicyArgs& args) {
-    cmd.add_option("--host", args.host, "the [hosts.NAME] to compile for (default: the only host, or this "
-                                        "machine's hostname)")
-        ->check(CLI::Validator(check_host_arg, "HOST"));
+    add_selection_options(cmd, args, "the [hosts.NAME] to compile for (default: the only host, or this "
+                                     "machine's hostname)");
+    add_table_option(cmd, args.table, "name of the inet table nftpolicy owns (default: [settings] table, "
+                                      "else nftpolicy)");
+}
+
+void add_selection_options(CLI::App& cmd, PolicyArgs& args, const std::string& host_description) {
+    cmd.add_option("--host", args.host, host_description)->check(CLI::Validator(check_host_arg, "HOST"));
     cmd.add_option("--phase", args.phases, "legacy|coexist|final for every migration, or MIGRATION=PHASE; "
                                            "comma-separated or repeated")
         ->check(CLI::Validator(check_phase_arg, "PHASE"));
     cmd.add_option("--gates", args.gates, "flipped gates MIGRATION.GATE, comma-separated or repeated")
         ->check(CLI::Validator(check_gate_arg, "GATE"));
-    add_table_option(cmd, args.table, "name of the inet table nftpolicy owns (default: [settings] table, "
-                                      "else nftpolicy)");
 }
 
 void add_table_option(CLI::App& cmd, std::string& table, const std::string& description) {

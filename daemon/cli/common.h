@@ -51,6 +51,8 @@ void add_include_path_option(CLI::App& cmd, PolicyArgs& args);
 // Adds --host, --phase, --gates and --table to `cmd`; their values are
 // checked while parsing (exit 2 before any file is read).
 void add_projection_options(CLI::App& cmd, PolicyArgs& args);
+// Adds --host (described by `host_description`), --phase and --gates alone.
+void add_selection_options(CLI::App& cmd, PolicyArgs& args, const std::string& host_description);
 
 // False (with a message on stderr) when `path` is missing or not a readable
 // regular file: a system error (exit 4), not an invalid policy.

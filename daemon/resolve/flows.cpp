@@ -1,6 +1,8 @@
 // Flow references and address families (see flows.h).
 #include "resolve/flows.h"
 
+#include "resolve/suggest.h"
+
 namespace nftpolicy::resolve {
 
 using net::Family;
@@ -32,6 +34,25 @@ OmittedFlow omitted(const policy::Flow& flow, const net::AddrSet& from) {
 }
 
 }  // namespace
+
+// The ids in `disabled_flows`, each checked to name a flow.
+// (A set, not a search of the list: a generated policy may disable tens of
+// thousands of flows.)
+std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& diags) {
+    std::vector<std::string> ids;
+    for (const auto& flow : policy.flows) ids.push_back(flow.id);
+    const std::set<std::string> known(ids.begin(), ids.end());
+    std::set<std::string> disabled;
+    for (const auto& ref : policy.disabled_flows) {
+        if (!known.count(ref.name)) {
+            diags.error(ref.span,
+                        "no flow with id '" + ref.name + "'" + did_you_mean(ref.name, ids));
+            continue;
+        }
+        disabled.insert(ref.name);
+    }
+    return disabled;
+}
 
 std::optional<FlowOutcome> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
                                         const ServiceTable& services, Diagnostics& diags) {

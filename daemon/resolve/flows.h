@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -35,6 +36,10 @@ using FlowOutcome = std::variant<ResolvedFlow, OmittedFlow>;
 // leaves an optional one out.
 std::optional<FlowOutcome> resolve_flow(const policy::Flow& flow, GroupEvaluator& groups,
                                          const ServiceTable& services, Diagnostics& diags);
+
+// The ids in the policy's `disabled_flows`, each checked to name a flow
+// (an unknown id is reported).
+std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& diags);
 
 // "IPv4 only", "IPv6 only", "IPv4 and IPv6" (or "empty").
 std::string describe_families(const net::AddrSet& set);

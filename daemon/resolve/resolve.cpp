@@ -45,25 +45,6 @@ const policy::Host* select_host(const policy::Policy& policy, const ResolveOptio
     return nullptr;
 }
 
-// The ids in `disabled_flows`, each checked to name a flow.
-// (A set, not a search of the list: a generated policy may disable tens of
-// thousands of flows.)
-std::set<std::string> disabled_ids(const policy::Policy& policy, Diagnostics& diags) {
-    std::vector<std::string> ids;
-    for (const auto& flow : policy.flows) ids.push_back(flow.id);
-    const std::set<std::string> known(ids.begin(), ids.end());
-    std::set<std::string> disabled;
-    for (const auto& ref : policy.disabled_flows) {
-        if (!known.count(ref.name)) {
-            diags.error(ref.span,
-                        "no flow with id '" + ref.name + "'" + did_you_mean(ref.name, ids));
-            continue;
-        }
-        disabled.insert(ref.name);
-    }
-    return disabled;
-}
-
 // The pieces of one resolve run, built in an order that reports problems
 // from the general (host, options, groups) to the specific (flows).
 class Resolver {
