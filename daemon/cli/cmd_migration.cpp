@@ -1,7 +1,6 @@
 // `nftpolicy migration status|complete|reopen|set-phase`: the migration
 // lifecycle (docs/migrations.md). The work is in migration/ (facts, evidence,
 // flips); this file parses the command line and renders the results.
-#include <cstdio>
 #include <ctime>
 #include <iostream>
 
@@ -12,10 +11,10 @@
 #include "cli/kernel_common.h"
 #include "cli/migration_render.h"
 #include "kernel/apply_lock.h"
-#include "kernel/apply_record.h"
 #include "kernel/element_cache.h"
 #include "kernel/netlink_kernel.h"
 #include "migration/flip.h"
+#include "pipeline/apply.h"
 #include "resolve/phases.h"
 #include "state/site_state.h"
 #include "support/text.h"
@@ -119,27 +118,12 @@ void run_status(const MigrationArgs& args, int& exit_code) {
 }
 
 // Keeps the apply record (for `nftpolicy status`) and the element cache in
-// step with a commit.
+// step with a commit, as apply does (pipeline::record_commit).
 void after_commit(const MigrationArgs& args, const migration::Applied& applied, kernel::NetlinkKernel& k) {
-    kernel::ApplyRecord r;
-    r.table = applied.table.name;
-    r.policy = args.policy.policy;
-    r.host = applied.host;
-    for (const auto& [m, phase] : applied.phases) r.phases.push_back(m + "=" + resolve::phase_name(phase));
-    r.gates.assign(applied.flipped_gates.begin(), applied.flipped_gates.end());
-    r.ruleset_hash = kernel::ruleset_hash(applied.table);
-    auto genid = k.generation();
-    r.genid = genid ? *genid : 0;
-    r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
-    if (auto w = kernel::write_record(args.kernel.record_path(), r); !w) {
-        std::cerr << "nftpolicy: warning: " << w.error().message << '\n';
-    }
-    const auto& known = applied.known_after;
-    if (!known || known->sets.empty()) {
-        std::remove(args.kernel.elements_path().c_str());
-    } else if (auto w = kernel::write_known(args.kernel.elements_path(), *known); !w) {
-        std::cerr << "nftpolicy: warning: " << w.error().message << '\n';
-    }
+    std::vector<std::string> warnings;
+    const pipeline::Committed committed{applied.table, applied.host, applied.phases, applied.flipped_gates};
+    pipeline::record_commit(k, args.policy.policy, committed, args.kernel, applied.known_after, false, warnings);
+    for (const auto& w : warnings) std::cerr << "nftpolicy: warning: " << w << '\n';
 }
 
 // What the commands that change the kernel hold: the apply lock (not on a

@@ -14,7 +14,7 @@
 
 namespace nftpolicy::pipeline {
 
-kernel::ApplyRecord record_of(const std::string& policy_path, const Compiled& c, std::uint32_t genid) {
+kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c, std::uint32_t genid) {
     kernel::ApplyRecord r;
     r.table = c.table.name;
     r.policy = policy_path;
@@ -42,20 +42,16 @@ void remember_elements(const std::string& path, const std::optional<kernel::Know
 
 using KnownAt = std::optional<std::pair<std::string, std::uint32_t>>;
 
-// After a commit (or a no-op), brings the state files up to date.
-void record(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
-            const StateOptions& state, const KnownAt& known_at, Applied& out) {
-    const auto& report = out.report;
-    // Nothing committed at the generation the file describes: it still holds.
-    const bool file_current = !report.committed && report.known_after &&
-                              known_at == std::pair(report.known_after->scope, report.known_after->genid);
-    if (!file_current) remember_elements(state.elements_path(), report.known_after, out.warnings);
-    auto genid = kernel.generation();
-    auto written = kernel::write_record(state.record_path(), record_of(policy_path, compiled, genid ? *genid : 0));
-    if (!written) out.warnings.push_back(written.error().message);
-}
-
 }  // namespace
+
+void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Committed& committed,
+                   const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
+                   bool elements_current, std::vector<std::string>& warnings) {
+    if (!elements_current) remember_elements(state.elements_path(), known_after, warnings);
+    auto genid = kernel.generation();
+    auto written = kernel::write_record(state.record_path(), record_of(policy_path, committed, genid ? *genid : 0));
+    if (!written) warnings.push_back(written.error().message);
+}
 
 Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
                        const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known) {
@@ -67,7 +63,11 @@ Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_
     if (!report) return tl::unexpected(report.error());
     Applied out{compiled.table.name, std::move(*report), {}};
     if (dry_run || (!out.report.committed && !out.report.changes.empty())) return out;
-    record(kernel, policy_path, compiled, state, known_at, out);
+    const auto& done = out.report;
+    // Nothing committed at the generation the file describes: it still holds.
+    const bool file_current = !done.committed && done.known_after &&
+                              known_at == std::pair(done.known_after->scope, done.known_after->genid);
+    record_commit(kernel, policy_path, committed_of(compiled), state, done.known_after, file_current, out.warnings);
     return out;
 }
 

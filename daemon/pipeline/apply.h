@@ -5,7 +5,9 @@
 // values; never prints.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,8 +49,26 @@ struct ApplyOutput {
     tl::expected<Applied, Failure> result = tl::unexpected(Failure{});
 };
 
-// What an apply of `compiled` records in the state directory.
-kernel::ApplyRecord record_of(const std::string& policy_path, const Compiled& compiled, std::uint32_t genid);
+// What a commit left in the kernel, as the state directory records it.
+struct Committed {
+    const ir::Table& table;
+    const std::string& host;
+    const std::map<std::string, policy::Phase>& phases;
+    const std::set<std::string>& flipped_gates;
+};
+inline Committed committed_of(const Compiled& c) { return {c.table, c.host, c.phases, c.flipped_gates}; }
+
+// What an apply of `committed` records in the state directory.
+kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& committed, std::uint32_t genid);
+
+// After a commit (apply, or a migration command's): writes the apply record
+// (for `nftpolicy status`) and keeps the elements of large sets for the next
+// commit (`known_after`; none: the file is removed), unless
+// `elements_current` says the file already describes the kernel. What could
+// not be written is added to `warnings`: the commit itself stands.
+void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Committed& committed,
+                   const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
+                   bool elements_current, std::vector<std::string>& warnings);
 
 // Commits `compiled` (or, dry, computes the changes), then updates the state
 // files. `known`: what the kernel's large sets held at our last commit (the
