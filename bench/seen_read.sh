@@ -29,10 +29,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || die "needs root (unshare -n)"
-if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
-    NFTPOLICY_IN_NETNS=1 exec unshare -n "$0" --entries "$entries" --reps "$reps" --build "$build"
-fi
-[ "$(ip -o link show | cut -d: -f2)" = " lo" ] || die "not in a scratch namespace"
+source "$root/tests/support/netns.sh"
+netns_enter "$0" --entries "$entries" --reps "$reps" --build "$build"
 nftpolicy="$build/daemon/nftpolicy"
 [ -x "$nftpolicy" ] || die "no $nftpolicy (cmake -B $build -DCMAKE_BUILD_TYPE=Release && ninja -C $build nftpolicy)"
 

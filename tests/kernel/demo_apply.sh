@@ -8,10 +8,8 @@
 set -euo pipefail
 np=$(realpath "$1")
 root=$(realpath "${2:-$(dirname "$0")/../..}")
-if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
-    NFTPOLICY_IN_NETNS=1 exec unshare -n "$0" "$np" "$root"
-fi
-[ "$(ip -o link show | cut -d: -f2)" = " lo" ] || { echo "not in a scratch namespace" >&2; exit 1; }
+source "$root/tests/support/netns.sh"
+netns_enter "$0" "$np" "$root"
 state=$(mktemp -d); trap 'rm -rf "$state"' EXIT
 opts=(--lock "$state/lock" --state-dir "$state")
 example=$root/policies/examples/gateway.toml

@@ -1,8 +1,7 @@
 # Shared set-up of the migration tests (sourced, not run): a host and an
 # agent in two scratch network namespaces joined by a veth pair, IPv4 and
-# IPv6. The host side is the caller's fresh `unshare -n`; the agent side is
-# the namespace of a child `unshare -n sleep`, gone with the child: nothing
-# is named or left behind in /run/netns, so concurrent runs cannot collide.
+# IPv6 (tests/support/netns.sh: the host side is the caller's fresh
+# `unshare -n`, the agent side a child's namespace).
 #
 #   host 10.20.0.11 / fd00:20::11
 #   agent 10.10.0.5 / fd00:10::5 (in group agents), 10.30.0.7 / fd00:30::7 (outsider)
@@ -12,28 +11,17 @@
 # lock and state directory), write_policy, table_fingerprint.
 set -euo pipefail
 
-mig_enter() {
-    if [ "$(id -u)" != 0 ]; then
-        echo "skip: needs root for unshare -n" >&2
-        exit 77
-    fi
-    if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
-        NFTPOLICY_IN_NETNS=1 exec unshare -n "$@"
-    fi
-    [ "$(ip -o link show | cut -d: -f2)" = " lo" ] || { echo "not in a scratch namespace" >&2; exit 1; }
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/netns.sh"
+
+mig_enter() { netns_enter "$@"; }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 mig_setup() {
     work=$(mktemp -d)
-    unshare -n sleep 600 &
-    agent=$!
-    trap 'kill $agent 2>/dev/null || true; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"' EXIT
-    for _ in $(seq 50); do [ "$(readlink /proc/$agent/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done
-    ip link set lo up
-    ip link add veth-host type veth peer name veth-agent
-    ip link set veth-agent netns "$agent"
+    trap 'netns_cleanup; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"' EXIT
+    netns_spawn agent
+    netns_veth agent veth-host veth-agent
     ip addr add 10.20.0.11/16 dev veth-host
     ip addr add fd00:20::11/32 dev veth-host nodad
     ip link set veth-host up
@@ -41,7 +29,6 @@ mig_setup() {
     ip route add 10.30.0.0/16 dev veth-host
     ip route add fd00:10::/32 dev veth-host
     ip route add fd00:30::/32 dev veth-host
-    in_agent ip link set lo up
     in_agent ip addr add 10.10.0.5/16 dev veth-agent
     in_agent ip addr add 10.30.0.7/16 dev veth-agent
     in_agent ip addr add fd00:10::5/32 dev veth-agent nodad
@@ -51,7 +38,7 @@ mig_setup() {
     in_agent ip route add fd00:20::/32 dev veth-agent
 }
 
-in_agent() { nsenter -t "$agent" -n "$@"; }
+in_agent() { in_ns agent "$@"; }
 
 # nftpolicy with this run's lock and state directory.
 nftp() { NFTPOLICY_PATH= "$bin" "$@" --lock "$work/lock" --state-dir "$work/state"; }

@@ -8,14 +8,8 @@
 set -euo pipefail
 bin=$1 policy=$2
 shift 2
-if [ "$(id -u)" != 0 ]; then
-    echo "skip: needs root for unshare -n" >&2
-    exit 77
-fi
-if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
-    NFTPOLICY_IN_NETNS=1 exec unshare -n "$0" "$bin" "$policy" "$@"
-fi
-[ "$(ip -o link show | cut -d: -f2)" = " lo" ] || { echo "not in a scratch namespace" >&2; exit 1; }
+source "$(dirname "$0")/../support/netns.sh"
+netns_enter "$0" "$bin" "$policy" "$@"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -6,36 +6,23 @@
 # policy must keep the element and the flow's counter, and flipping the gate
 # must remove the set with the legacy rules.
 # Usage: seen_packets.sh NFTPOLICY
-# Exit 77 (skip) without root. The host side is a fresh `unshare -n`; the
-# agent side is the network namespace of a child `unshare -n sleep`, gone
-# when the child is: nothing is named or left behind in /run/netns.
+# Exit 77 (skip) without root. The namespaces: tests/support/netns.sh.
 set -euo pipefail
 bin=$1
-if [ "$(id -u)" != 0 ]; then
-    echo "skip: needs root for unshare -n" >&2
-    exit 77
-fi
-if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
-    NFTPOLICY_IN_NETNS=1 exec unshare -n "$0" "$@"
-fi
-[ "$(ip -o link show | cut -d: -f2)" = " lo" ] || { echo "not in a scratch namespace" >&2; exit 1; }
+source "$(dirname "$0")/../support/netns.sh"
+netns_enter "$0" "$@"
 
 work=$(mktemp -d)
-unshare -n sleep 120 &
-agent=$!
-trap 'kill $agent 2>/dev/null || true; rm -rf "$work"' EXIT
-in_agent() { nsenter -t "$agent" -n "$@"; }
+trap 'netns_cleanup; rm -rf "$work"' EXIT
+in_agent() { in_ns agent "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # host 10.20.0.11 <-> agent 10.10.0.5 (in the agents group) and 10.30.0.7 (not).
-for _ in $(seq 50); do [ "$(readlink /proc/$agent/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.1; done
-ip link set lo up
-ip link add veth-host type veth peer name veth-agent
-ip link set veth-agent netns "$agent"
+netns_spawn agent
+netns_veth agent veth-host veth-agent
 ip addr add 10.20.0.11/16 dev veth-host
 ip link set veth-host up
 ip route add 10.10.0.0/16 dev veth-host
-in_agent ip link set lo up
 in_agent ip addr add 10.10.0.5/16 dev veth-agent
 in_agent ip addr add 10.30.0.7/16 dev veth-agent
 in_agent ip link set veth-agent up

@@ -1,0 +1,59 @@
+# Scratch network namespaces for the kernel tests, benchmarks and traffic
+# tests (sourced, not run). Nothing is named or left behind in /run/netns:
+# the caller runs in its own `unshare -n`, and each extra namespace is that of
+# a child `unshare -n sleep`, gone when the child is killed (netns_cleanup:
+# call it from the script's EXIT trap).
+#
+#   netns_enter "$0" "$@"     first line of a script: re-exec it in a fresh
+#                             namespace (exit 77 without root)
+#   netns_spawn NAME          a new namespace, loopback up; in_ns NAME CMD...
+#   netns_veth NAME HERE THERE   a veth pair: HERE in the caller's namespace,
+#                             THERE in NAME's, both down and unaddressed
+#   netns_cleanup             kills the children
+# The namespaces' sleepers live an hour at most, whatever happens to us.
+
+declare -A NETNS_PID=()
+
+netns_enter() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "skip: needs root for unshare -n" >&2
+        exit 77
+    fi
+    if [ "${NFTPOLICY_IN_NETNS:-}" != 1 ]; then
+        NFTPOLICY_IN_NETNS=1 exec unshare -n "$@"
+    fi
+    # A fresh namespace has only lo: refuse to touch any other.
+    [ "$(ip -o link show | cut -d: -f2)" = " lo" ] || { echo "not in a scratch namespace" >&2; exit 1; }
+    ip link set lo up
+}
+
+netns_cleanup() {
+    local pid
+    for pid in "${NETNS_PID[@]}"; do kill "$pid" 2>/dev/null || true; done
+    NETNS_PID=()
+}
+
+netns_spawn() {
+    local name=$1 pid
+    unshare -n sleep 3600 &
+    pid=$!
+    NETNS_PID[$name]=$pid
+    local mine
+    mine=$(readlink /proc/self/ns/net)
+    for _ in $(seq 100); do
+        [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" != "$mine" ] && break
+        sleep 0.05
+    done
+    [ "$(readlink "/proc/$pid/ns/net")" != "$mine" ] || { echo "netns_spawn: $name did not unshare" >&2; exit 1; }
+    in_ns "$name" ip link set lo up
+}
+
+in_ns() {
+    local name=$1
+    shift
+    nsenter -t "${NETNS_PID[$name]}" -n "$@"
+}
+
+netns_veth() {
+    ip link add "$2" type veth peer name "$3" netns "${NETNS_PID[$1]}"
+}
