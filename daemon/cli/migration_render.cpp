@@ -52,7 +52,7 @@ nlohmann::json gate_json(const GateEvidence& ev) {
     }
     nlohmann::json users = nlohmann::json::array();
     for (const auto& u : ev.users) users.push_back(user_json(u, ev.quiet_for));
-    return {{"gate", g.ref},           {"name", g.name},
+    return {{"gate", g.ref},           {"name", g.name}, {"kind", g.final_phase ? "final" : "gate"},
             {"flipped", g.flipped},    {"flipped_from", migration::source_name(g.flipped_from)},
             {"since", g.since},        {"verdict", migration::verdict_name(ev.verdict)},
             {"safe_to_flip", ev.safe_to_flip()}, {"reason", ev.reason},
@@ -85,10 +85,12 @@ std::string users_text(const GateEvidence& ev, std::size_t limit) {
 
 std::string gate_text(const GateEvidence& ev, std::size_t limit) {
     const auto& g = *ev.gate;
-    std::string head = fmt::format("  gate {}: {}: {}", g.name, verdict_prefix(ev.verdict), ev.reason);
+    // The phase final of a migration that retires flows itself reads like a gate.
+    const std::string what = g.final_phase ? "phase final" : "gate " + g.name;
+    std::string head = fmt::format("  {}: {}: {}", what, verdict_prefix(ev.verdict), ev.reason);
     if (ev.verdict == Verdict::flipped) {
-        head = fmt::format("  gate {}: flipped ({}{})", g.name, migration::source_name(g.flipped_from),
-                           g.since != 0 ? ", " + utc(g.since) : "");
+        head = fmt::format("  {}: {} ({}{})", what, g.final_phase ? "reached" : "flipped",
+                           migration::source_name(g.flipped_from), g.since != 0 ? ", " + utc(g.since) : "");
     }
     std::string out = head + "\n";
     for (const auto& f : ev.flows) {

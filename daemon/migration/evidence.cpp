@@ -74,6 +74,9 @@ void judge(GateEvidence& ev) {
     if (ev.gate->flipped) {
         ev.verdict = Verdict::flipped;
         ev.reason = "its flows are gone";
+    } else if (ev.gate->final_phase && ev.migration->phase == policy::Phase::legacy) {
+        ev.verdict = Verdict::wrong_phase;
+        ev.reason = "phase legacy: the migration moves to final from phase coexist";
     } else if (ev.migration->phase != policy::Phase::coexist) {
         ev.verdict = Verdict::wrong_phase;
         ev.reason = ev.migration->phase == policy::Phase::legacy ? "phase legacy: gates flip in phase coexist"

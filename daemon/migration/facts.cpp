@@ -49,6 +49,22 @@ GateFacts gate_facts(const policy::Migration& m, const policy::NameRef& gate, co
     return g;
 }
 
+// The migration's phase final, when the migration itself retires flows on
+// this host (`retired_by = "MIGRATION"`): reported like a gate.
+std::optional<GateFacts> final_facts(const policy::Migration& m, const resolve::MigrationState& ms,
+                                     const resolve::Projection& open, const resolve::ResolveOptions& cli,
+                                     const state::SiteState& st) {
+    const bool final_ = ms.phase(m.name) == policy::Phase::final_;
+    GateFacts f{m.name, "final", m.name, final_, phase_source(m, cli, st), 0, {}};
+    f.final_phase = true;
+    if (auto it = st.phases.find(m.name); it != st.phases.end() && final_) f.since = it->second.since;
+    for (const auto& flow : open.flows) {
+        if (flow.lifecycle == resolve::Lifecycle::legacy && flow.gate == f.ref) f.retired.push_back(flow);
+    }
+    if (f.retired.empty()) return std::nullopt;
+    return f;
+}
+
 }  // namespace
 
 const char* source_name(Source s) {
@@ -72,7 +88,7 @@ std::vector<std::string> GateFacts::flow_ids() const {
 const GateFacts* SiteFacts::find_gate(const std::string& ref) const {
     for (const auto& m : migrations) {
         for (const auto& g : m.gates) {
-            if (g.ref == ref) return &g;
+            if (g.ref == ref && !g.final_phase) return &g;
         }
     }
     return nullptr;
@@ -107,6 +123,7 @@ std::optional<SiteFacts> gather_facts(const policy::Policy& policy, const resolv
     for (const auto& [name, m] : policy.migrations) {
         MigrationFacts mf{name, ms.phase(name), phase_source(m, cli, state), m.quiet_for, m.seen, {}};
         for (const auto& gate : m.gates) mf.gates.push_back(gate_facts(m, gate, ms, *open, cli, state));
+        if (auto f = final_facts(m, ms, *open, cli, state)) mf.gates.push_back(std::move(*f));
         facts.migrations.push_back(std::move(mf));
     }
     return facts;

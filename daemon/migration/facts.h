@@ -28,6 +28,12 @@ struct GateFacts {
     Source flipped_from = Source::default_;
     std::int64_t since = 0;  // when the state recorded the flip or reopen; 0: unknown
     std::vector<resolve::ProjectedFlow> retired;  // on this host; a flow may project more than once
+    // Not a gate: the migration's phase final, for the flows the migration
+    // itself retires (`retired_by = "MIGRATION"`). Its `ref` is the
+    // migration's name (and so are its seen sets), `name` is "final",
+    // `flipped` means the phase is final. Status reports it like a gate;
+    // complete and reopen never find it (set-phase moves to final).
+    bool final_phase = false;
     std::vector<std::string> flow_ids() const;    // distinct, in policy order
 };
 
@@ -37,14 +43,16 @@ struct MigrationFacts {
     Source phase_from = Source::default_;
     std::uint32_t quiet_for = policy::kDefaultQuietFor;  // seconds
     policy::SeenSettings seen;
-    std::vector<GateFacts> gates;  // in declaration order
+    // In declaration order, then the phase final when the migration itself
+    // retires flows on this host (GateFacts::final_phase).
+    std::vector<GateFacts> gates;
 };
 
 struct SiteFacts {
     std::string host;
     std::string table;
     std::vector<MigrationFacts> migrations;
-    // The gate "migration.gate", or nullptr.
+    // The gate "migration.gate", or nullptr (never a phase final entry).
     const GateFacts* find_gate(const std::string& ref) const;
     const MigrationFacts* find_migration(const std::string& name) const;
 };

@@ -19,7 +19,9 @@ namespace {
 std::vector<std::string> all_gates(const SiteFacts& facts) {
     std::vector<std::string> out;
     for (const auto& m : facts.migrations) {
-        for (const auto& g : m.gates) out.push_back(g.ref);
+        for (const auto& g : m.gates) {
+            if (!g.final_phase) out.push_back(g.ref);
+        }
     }
     return out;
 }

@@ -127,3 +127,28 @@ TEST_CASE("cut: exactly the connections a retired flow accepted and nothing stil
     auto cut_g2 = retired_connections(*f.find_gate("m.g2"), *after);
     CHECK_FALSE(cut_g2(tcp4("10.40.0.9", 443)));
 }
+
+TEST_CASE("facts: flows the migration itself retires are listed under its phase final") {
+    for (Phase phase : {Phase::legacy, Phase::coexist, Phase::final_}) {
+        PolicyBuilder b = site(phase);
+        b.service("telnet", {.tcp = {"23"}});
+        b.flow({.id = "whole", .from = "admins", .to = "handler", .services = {"telnet"}, .retired_by = "m"});
+        SiteFacts f = facts_of(b.policy, {});
+        const auto& gates = f.migrations.at(0).gates;
+        REQUIRE(gates.size() == 3);  // g1, g2, then the phase final
+        const GateFacts& final_ = gates.back();
+        CHECK(final_.final_phase);
+        CHECK(final_.ref == "m");
+        CHECK(final_.name == "final");
+        CHECK(final_.flow_ids() == std::vector<std::string>{"whole"});
+        CHECK(final_.flipped == (phase == Phase::final_));
+        CHECK(f.find_gate("m") == nullptr);  // complete/reopen never find it
+        CHECK(f.find_gate("m.g1") != nullptr);
+    }
+}
+
+TEST_CASE("facts: no phase final entry when the migration retires nothing itself") {
+    PolicyBuilder b = site(Phase::coexist);
+    SiteFacts f = facts_of(b.policy, {});
+    for (const auto& g : f.migrations.at(0).gates) CHECK_FALSE(g.final_phase);
+}
