@@ -34,7 +34,7 @@ for s in servers:
 open(sys.argv[1] + "/servers-up", "w").close()
 threading.Event().wait(300)
 PY
-for _ in $(seq 100); do [ -e "$work/servers-up" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -e "$work/servers-up" ] && break; sleep 0.05; done
 [ -e "$work/servers-up" ] || fail "servers did not start"
 
 # The load: new connections to the new port, one after the other, until
@@ -112,7 +112,7 @@ for port, s in conns.items():
 open(work + "/talk", "w").write(f"{result[17000]} {result[443]}\n")
 PY
 talker=$!
-for _ in $(seq 100); do [ -e "$work/held" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -e "$work/held" ] && break; sleep 0.05; done
 [ -e "$work/held" ] || fail "the held connections were not established"
 # Established entries other than the legacy port's, without their timers.
 others() { conntrack -L -p tcp --state ESTABLISHED 2>/dev/null | grep -v "dport=17000 " | sed 's/^tcp *[0-9]* [0-9]* //' | sort; }

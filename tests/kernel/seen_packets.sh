@@ -70,7 +70,7 @@ packets() { nft list counter inet nftpolicy flow_old | sed -n 's/.*packets \([0-
 # Connects from SOURCE to the host's legacy port; nothing listens there, so
 # an accepted SYN is answered with a reset and a dropped one times out.
 connect_from() {
-    in_agent timeout 5 python3 -c '
+    in_agent timeout 30 python3 -c '
 import socket, sys
 s = socket.socket()
 s.settimeout(2)
