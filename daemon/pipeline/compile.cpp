@@ -189,14 +189,20 @@ tl::expected<resolve::Projection, Failure> project(const PolicyRequest& request,
 
 }  // namespace
 
-CompileOutput compile(const PolicyRequest& request) {
-    CompileOutput out;
+std::optional<Failure> precheck(const PolicyRequest& request) {
     if (auto values = option_values(request); !values) {  // before any file is read
-        out.result = tl::unexpected(Failure{FailureKind::bad_selection, values.error().message});
-        return out;
+        return Failure{FailureKind::bad_selection, values.error().message};
     }
     if (auto readable = check_readable(request.policy); !readable) {
-        out.result = tl::unexpected(Failure{FailureKind::unreadable, readable.error().message});
+        return Failure{FailureKind::unreadable, readable.error().message};
+    }
+    return std::nullopt;
+}
+
+CompileOutput compile(const PolicyRequest& request) {
+    CompileOutput out;
+    if (auto failure = precheck(request)) {
+        out.result = tl::unexpected(std::move(*failure));
         return out;
     }
     auto sources = std::make_shared<SourceManager>();

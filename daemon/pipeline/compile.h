@@ -91,6 +91,10 @@ Result<std::optional<resolve::ResolveOptions>> resolve_options(const PolicyReque
 // all input), which is what an empty or truncated policy compiles to.
 std::optional<std::string> empty_ruleset(const Compiled& compiled);
 
+// What stops a run before any policy file is read: option values that do
+// not parse (bad_selection), an unreadable policy file (unreadable).
+std::optional<Failure> precheck(const PolicyRequest& request);
+
 // load -> resolve -> lower.
 CompileOutput compile(const PolicyRequest& request);
 

@@ -26,12 +26,8 @@ tl::expected<matrix::Matrix, Failure> build(const PolicyRequest& request, Source
 
 MatrixOutput site_matrix(const PolicyRequest& request) {
     MatrixOutput out;
-    if (auto values = option_values(request); !values) {  // before any file is read
-        out.result = tl::unexpected(Failure{FailureKind::bad_selection, values.error().message});
-        return out;
-    }
-    if (auto readable = check_readable(request.policy); !readable) {
-        out.result = tl::unexpected(Failure{FailureKind::unreadable, readable.error().message});
+    if (auto failure = precheck(request)) {
+        out.result = tl::unexpected(std::move(*failure));
         return out;
     }
     auto sources = std::make_shared<SourceManager>();
