@@ -10,6 +10,7 @@ packages=(
     clang libclang-rt-14-dev
     nftables iproute2 util-linux python3 conntrack graphviz
     dpkg-dev lintian mmdebstrap systemd-container
+    scdoc man-db bash-completion python3-jsonschema python3-prometheus-client ansible-core ansible-lint
 )
 missing=()
 for p in "${packages[@]}"; do

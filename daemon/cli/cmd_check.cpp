@@ -21,6 +21,7 @@ struct CheckArgs {
     bool quiet = false;
     bool strict = false;
     bool verbose = false;
+    std::string list;  // --list KIND: names instead of a verdict
 };
 
 // Flows of a projection other than management access.
@@ -111,7 +112,37 @@ void print_omitted(const Omitted& omitted) {
     }
 }
 
+// `check --list KIND`: the names a policy declares, one per line, sorted,
+// for shell completion and scripts (hosts, migrations, gates as
+// MIGRATION.GATE, groups, services, flows in declaration order).
+std::vector<std::string> names_of(const policy::Policy& policy, const std::string& kind) {
+    std::vector<std::string> out;
+    if (kind == "hosts") for (const auto& [name, host] : policy.hosts) out.push_back(name);
+    if (kind == "migrations") for (const auto& [name, m] : policy.migrations) out.push_back(name);
+    if (kind == "groups") for (const auto& [name, g] : policy.groups) out.push_back(name);
+    if (kind == "services") for (const auto& [name, s] : policy.services) out.push_back(name);
+    if (kind == "flows") for (const auto& flow : policy.flows) out.push_back(flow.id);
+    if (kind == "gates") {
+        for (const auto& [name, m] : policy.migrations) {
+            for (const auto& gate : m.gates) out.push_back(name + "." + gate.name);
+        }
+    }
+    return out;
+}
+
+int list_file(const std::string& file, const CheckArgs& args) {
+    PolicyArgs pa = args.policy;
+    pa.policy = file;
+    if (!policy_file_readable(file)) return exit_system;
+    SourceManager sources;
+    auto policy = load(pa, sources);
+    if (!policy) return exit_invalid_policy;
+    for (const auto& name : names_of(*policy, args.list)) std::cout << name << '\n';
+    return exit_ok;
+}
+
 int check_file(const std::string& file, const CheckArgs& args) {
+    if (!args.list.empty()) return list_file(file, args);
     PolicyArgs pa = args.policy;
     pa.policy = file;
     if (!policy_file_readable(file)) return exit_system;
@@ -147,6 +178,10 @@ void register_check(CLI::App& app, int& exit_code) {
                   "treat warnings as errors (a site file with no hosts, a host no flow reaches)");
     cmd->add_flag("-v,--verbose", args->verbose,
                   "also list the optional flows each file leaves out, and why");
+    cmd->add_option("--list", args->list,
+                    "print the names the policy declares instead of checking it, one per line (for scripts "
+                    "and shell completion)")
+        ->check(CLI::IsMember({"hosts", "migrations", "gates", "groups", "services", "flows"}));
     cmd->callback([args, &exit_code] {
         exit_code = exit_ok;
         for (const auto& f : args->files) {

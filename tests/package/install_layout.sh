@@ -30,6 +30,13 @@ done
 for f in "$src"/README.md "$src"/docs/*.md; do expect_file "$doc/$(basename "$f")"; done
 for f in copyright changelog.Debian.gz; do expect_file "$doc/$f"; done
 expect_file "$sysconf/README"
+for f in "$src"/docs/man/*.scd; do
+    page=$(basename "$f" .scd)
+    [ "$page" != nftpolicyd.8 ] || [ -x "$dest$sbin/nftpolicyd" ] || continue  # shipped with the daemon
+    [ -n "$(find "$dest" -path "*/share/man/man${page##*.}/$page.gz" -type f)" ] || fail "man page not installed: $page"
+done
+[ -n "$(find "$dest" -path '*/share/bash-completion/completions/nftpolicy' -type f)" ] ||
+    fail "bash completion not installed"
 [ ! -e "$dest$sysconf/site.toml" ] || fail "a site policy is installed: the firewall would start filtering"
 [ "$failures" = 0 ] && echo "ok: layout of $(find "$dest" -type f | wc -l) installed files"
 
