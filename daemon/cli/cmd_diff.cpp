@@ -13,6 +13,10 @@ namespace nftpolicy::cli {
 
 namespace {
 
+// The "version" of `diff --json` (docs/schemas/diff.schema.json): raised
+// when a key is removed or changes meaning.
+constexpr int kDiffJsonVersion = 1;
+
 struct DiffArgs {
     pipeline::ApplyRequest request;  // always dry
     bool json = false;
@@ -20,7 +24,8 @@ struct DiffArgs {
 
 void print(const kernel::ApplyReport& report, const std::string& table, bool json) {
     if (json) {
-        nlohmann::json out{{"table", table},
+        nlohmann::json out{{"version", kDiffJsonVersion},
+                           {"table", table},
                            {"differences", !report.changes.empty()},
                            {"changes", report.changes},
                            {"messages", report.messages},

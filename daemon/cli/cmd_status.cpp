@@ -20,6 +20,10 @@ struct StatusArgs {
     bool json = false;
 };
 
+// The "version" of `status --json` (docs/schemas/status.schema.json): raised
+// when a key is removed or changes meaning.
+constexpr int kStatusJsonVersion = 1;
+
 // Flow counters are named "flow_<id>" by lowering.
 std::string flow_id(const std::string& counter) {
     return counter.rfind("flow_", 0) == 0 ? counter.substr(5) : counter;
@@ -27,7 +31,10 @@ std::string flow_id(const std::string& counter) {
 
 nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
                        const std::optional<kernel::ApplyRecord>& record) {
-    nlohmann::json out{{"table", table}, {"present", view.table.has_value()}, {"generation", view.genid}};
+    nlohmann::json out{{"version", kStatusJsonVersion},
+                       {"table", table},
+                       {"present", view.table.has_value()},
+                       {"generation", view.genid}};
     if (record) {
         out["last_apply"] = {{"policy", record->policy},       {"host", record->host},
                              {"phases", record->phases},       {"gates", record->gates},

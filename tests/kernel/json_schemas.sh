@@ -1,0 +1,53 @@
+#!/bin/bash
+# Every JSON output validates against its schema in docs/schemas/, on real
+# outputs: an apply in a scratch namespace, a legacy connection from an agent
+# (so that migration status lists a user), then `status --json`, `diff
+# --json` with and without differences, `migration status --json`, before
+# and after a flip. Each schema must also reject a document with its version
+# removed, so that a schema that accepts anything fails here.
+# Usage: json_schemas.sh NFTPOLICY SOURCE_DIR PYTHON
+bin=$1 src=$2 python=${3:-/usr/bin/python3}
+source "$(dirname "$0")/migration_lib.sh"
+mig_enter "$0" "$@"
+"$python" -c 'import jsonschema' 2>/dev/null ||
+    fail "no python3-jsonschema for $python: run contrib/scripts/deps.sh"
+mig_setup
+write_policy "$work/site.toml" 'quiet_for = "1s"'
+out=$work/out
+mkdir -p "$out"
+gate=m.agents-migrated
+
+nftp diff "$work/site.toml" --json >"$out/diff-before.diff.json" && fail "diff found nothing before the first apply"
+nftp apply "$work/site.toml" --phase coexist >/dev/null
+[ "$(connect_from 10.10.0.5 10.20.0.11 17000)" = 111 ] || fail "the agent's legacy connection was not let through"
+nftp status --json >"$out/applied.status.json"
+nftp diff "$work/site.toml" --json >"$out/same.diff.json" || fail "diff after apply found differences"
+nftp diff "$work/site.toml" --json --phase final >"$out/final.diff.json" && fail "diff --phase final found nothing"
+nftp migration status "$work/site.toml" --json >"$out/recent.migration-status.json"
+sleep 1.1
+nftp migration complete "$gate" "$work/site.toml" >/dev/null || fail "the flip failed"
+nftp migration status "$work/site.toml" --json >"$out/flipped.migration-status.json"
+nftp status --json --table nosuchtable >"$out/absent.status.json"
+
+"$python" - "$src/docs/schemas" "$out" <<'PY'
+import glob, json, os, sys
+import jsonschema
+schemas, out = sys.argv[1:]
+checked = 0
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    kind = os.path.basename(path).split(".")[1]           # NAME.KIND.json
+    schema = json.load(open(os.path.join(schemas, kind + ".schema.json")))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    doc = json.load(open(path))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert doc["version"] == 1, path
+    broken = {k: v for k, v in doc.items() if k != "version"}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(broken), f"{kind} schema accepts a document without version"
+    print(f"PASS {os.path.basename(path)} matches docs/schemas/{kind}.schema.json")
+    checked += 1
+recent = json.load(open(os.path.join(out, "recent.migration-status.json")))
+users = recent["migrations"][0]["gates"][0]["users"]
+assert [u["address"] for u in users] == ["10.10.0.5"], users   # the schema's user items were exercised
+assert json.load(open(os.path.join(out, "applied.status.json")))["last_apply"]["phases"] == ["m=coexist"]
+assert checked == 7, checked
+PY
