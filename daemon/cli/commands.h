@@ -15,5 +15,6 @@ void register_status(CLI::App& app, int& exit_code);  // cmd_status.cpp
 void register_migration(CLI::App& app, int& exit_code);  // cmd_migration.cpp
 void register_reload(CLI::App& app, int& exit_code);     // cmd_reload.cpp: ask nftpolicyd
 void register_matrix(CLI::App& app, int& exit_code);     // cmd_matrix.cpp
+void register_metrics(CLI::App& app, int& exit_code);    // cmd_metrics.cpp
 
 }  // namespace nftpolicy::cli
