@@ -130,25 +130,34 @@ std::vector<std::string> names_of(const policy::Policy& policy, const std::strin
     return out;
 }
 
-int list_file(const std::string& file, const CheckArgs& args) {
+// Loads `file` with the command's search path; nullopt (and the exit code)
+// after printing why not.
+std::optional<policy::Policy> load_file(const std::string& file, const CheckArgs& args, SourceManager& sources,
+                                        int& exit_code) {
     PolicyArgs pa = args.policy;
     pa.policy = file;
-    if (!policy_file_readable(file)) return exit_system;
-    SourceManager sources;
+    exit_code = exit_system;
+    if (!policy_file_readable(file)) return std::nullopt;
     auto policy = load(pa, sources);
-    if (!policy) return exit_invalid_policy;
+    exit_code = policy ? exit_ok : exit_invalid_policy;
+    return policy;
+}
+
+int list_file(const std::string& file, const CheckArgs& args) {
+    SourceManager sources;
+    int rc = exit_ok;
+    auto policy = load_file(file, args, sources, rc);
+    if (!policy) return rc;
     for (const auto& name : names_of(*policy, args.list)) std::cout << name << '\n';
     return exit_ok;
 }
 
 int check_file(const std::string& file, const CheckArgs& args) {
     if (!args.list.empty()) return list_file(file, args);
-    PolicyArgs pa = args.policy;
-    pa.policy = file;
-    if (!policy_file_readable(file)) return exit_system;
     SourceManager sources;
-    auto policy = load(pa, sources);
-    if (!policy) return exit_invalid_policy;
+    int rc = exit_ok;
+    auto policy = load_file(file, args, sources, rc);
+    if (!policy) return rc;
     Diagnostics diags;
     Omitted omitted;
     bool ok = check_projections(*policy, diags, omitted);

@@ -88,10 +88,12 @@ Result<void> add_gates(const Request& request, Snapshot& out) {
 std::string escape(const std::string& value, bool quote) {
     std::string out;
     for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '"' && quote) out += "\\\"";
-        else out += c;
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '"': out += quote ? "\\\"" : "\""; break;
+            default: out += c;
+        }
     }
     return out;
 }
