@@ -7,6 +7,9 @@
 # removed, so that a schema that accepts anything fails here.
 # Usage: json_schemas.sh NFTPOLICY SOURCE_DIR PYTHON
 bin=$1 src=$2 python=${3:-/usr/bin/python3}
+# Debian's python3 first: the lib's probes run python3 under a 5 s timeout, which a
+# python3 wrapper (pyenv) on a loaded machine can exceed before connecting.
+export PATH=/usr/bin:$PATH
 source "$(dirname "$0")/migration_lib.sh"
 mig_enter "$0" "$@"
 "$python" -c 'import jsonschema' 2>/dev/null ||

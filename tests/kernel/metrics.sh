@@ -8,6 +8,9 @@
 # atomically (no temporary file left, never a partial file).
 # Usage: metrics.sh NFTPOLICY PYTHON
 bin=$1 python=${2:-/usr/bin/python3}
+# Debian's python3 first: the lib's probes run python3 under a 5 s timeout, which a
+# python3 wrapper (pyenv) on a loaded machine can exceed before connecting.
+export PATH=/usr/bin:$PATH
 source "$(dirname "$0")/migration_lib.sh"
 mig_enter "$0" "$@"
 "$python" -c 'import prometheus_client' 2>/dev/null ||

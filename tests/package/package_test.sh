@@ -45,9 +45,10 @@ root_tables_before=$(nft list tables)
 step "build the package with cpack"
 deb=$(build_deb "$build" "$work/cpack")
 pass "built $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
+listing=$(dpkg-deb -c "$deb")
 for f in usr/share/man/man8/nftpolicy.8.gz usr/share/man/man5/nftpolicy.toml.5.gz \
          usr/share/bash-completion/completions/nftpolicy; do
-    dpkg-deb -c "$deb" | grep -q " \./$f\$" || fail "the package lacks /$f"
+    grep -q " \./$f\$" <<<"$listing" || fail "the package lacks /$f"
 done
 pass "the package ships the man pages and the bash completion"
 
