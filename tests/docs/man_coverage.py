@@ -6,7 +6,7 @@ section of nftpolicy(8) names a command that exists, every exit code of
 cli/common.h is listed, and every key of the policy schema
 (policy/schema.cpp) appears in nftpolicy.toml(5).
 
-Usage: man_coverage.py NFTPOLICY_BINARY SOURCE_DIR"""
+Usage: man_coverage.py NFTPOLICY_BINARY SOURCE_DIR [NFTPOLICYD_BINARY]"""
 import re
 import subprocess
 import sys
@@ -113,7 +113,19 @@ def check_keys(src):
     print(f"ok: {len(keys)} policy keys checked against nftpolicy.toml(5)")
 
 
-def main(binary, src):
+def check_daemon(daemon, src):
+    """Every option of nftpolicyd appears in nftpolicyd(8)."""
+    man = open(f"{src}/docs/man/nftpolicyd.8.scd").read()
+    options = options_of(help_sections(daemon, []).get("Options", []))
+    for opt in options:
+        if not re.search(r"\*" + re.escape(opt) + r"\*", man):
+            fail(f"nftpolicyd(8): option {opt} is not documented")
+    print(f"ok: {len(options)} options of nftpolicyd checked against nftpolicyd(8)")
+
+
+def main(binary, src, daemon=None):
+    if daemon:
+        check_daemon(daemon, src)
     man = check_cli(binary, src)
     check_exit_codes(src, man)
     check_keys(src)
@@ -121,4 +133,4 @@ def main(binary, src):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))
