@@ -67,7 +67,7 @@ run_case() {  # run_case "LINE" "EXPECTED WORDS": completes at the end of LINE, 
 }
 
 all_cases() {
-    run_case "nftpolicy " "check compile apply diff status migration reload metrics"
+    run_case "nftpolicy " "check compile apply diff status migration reload matrix metrics"
     run_case "nftpolicy mi" "migration"
     run_case "nftpolicy migration " "status complete reopen set-phase"
     run_case "nftpolicy apply --h" "--help --host"
