@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import shutil
+import subprocess
 import sys
 import time
 
@@ -58,6 +59,14 @@ def run(build, root):
     status = n.last_status()
     check(re.search(r"gen 1 policy; phase m=coexist; gates none; \d+ flows", status) is not None,
           f"STATUS names generation, phase, gates, flows: '{status}'")
+
+    sock = os.path.join(d.runtime, "control")
+    check(oct(os.stat(sock).st_mode & 0o777) == "0o600" and oct(os.stat(d.runtime).st_mode & 0o777) == "0o700",
+          "the control socket is 0600 in a 0700 runtime directory")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", d.nftpolicy, "reload",
+                        "--runtime-dir", d.runtime], capture_output=True, text=True)
+    check(r.returncode == 4 and "Permission denied" in r.stderr,
+          f"another user cannot ask for a reload: exit {r.returncode}, {r.stderr.strip()}")
 
     mark = len(n.msgs)
     n.pump(1.0)
