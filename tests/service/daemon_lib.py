@@ -9,10 +9,10 @@ import signal
 import socket
 import struct
 import atexit
-import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 PASSED = 0
@@ -133,7 +133,10 @@ def write_fleet(path, n, offset):
 
 
 class Notify:
-    """The service manager's side of sd_notify: one datagram socket."""
+    """The service manager's side of sd_notify: one datagram socket, read
+    continuously by a thread, as systemd reads it. (A reader that falls
+    behind would stall the daemon: once 10 datagrams wait unread,
+    net.unix.max_dgram_qlen, its sd_notify blocks, as with a stuck PID 1.)"""
 
     def __init__(self, root):
         self.path = os.path.join(root, "notify.sock")
@@ -141,22 +144,18 @@ class Notify:
         self.sock.bind(self.path)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.settimeout(0.05)
-        self.msgs = []  # (monotonic time, pid, "KEY=value")
+        self.msgs = []  # (monotonic time, pid, "KEY=value"), appended by the reader thread
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-    def pump(self, secs=0.0):
-        """Reads what arrived, then for `secs` more. The daemon blocks in
-        sd_notify once 10 datagrams wait unread (net.unix.max_dgram_qlen),
-        as it would with a stuck PID 1, so a test pumps while it works."""
-        end = time.monotonic() + secs
+    def _read(self):
         while True:
-            if secs == 0 and not select.select([self.sock], [], [], 0)[0]:
-                return
             try:
                 data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(12))
             except socket.timeout:
-                if time.monotonic() >= end:
-                    return
                 continue
+            except OSError:
+                return
             pid = None
             for lvl, typ, cd in anc:
                 if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
@@ -164,8 +163,10 @@ class Notify:
             for line in data.decode().split("\n"):
                 if line:
                     self.msgs.append((time.monotonic(), pid, line))
-            if secs > 0 and time.monotonic() >= end:
-                return
+
+    def pump(self, secs=0.0):
+        """Lets messages arrive for `secs` (the reader thread takes them)."""
+        time.sleep(max(secs, 0.02))
 
     def wait_for(self, prefix, secs=15.0, since=0, pid=None):
         """Index of the first message from `since` on that starts with
@@ -235,7 +236,10 @@ class Daemon:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            return self.proc.wait(10)
+            end = time.monotonic() + 20
+            while self.proc.poll() is None and time.monotonic() < end:
+                self.notify.pump(0.05)  # its STOPPING=1 must not find the queue full
+            return self.proc.wait(1)
         return self.proc.returncode if self.proc else None
 
     def cli(self, *args):
