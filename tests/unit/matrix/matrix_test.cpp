@@ -180,9 +180,11 @@ TEST_CASE("matrix: each step of a migration says what it adds and removes") {
 
 TEST_CASE("matrix: in phase legacy no step is done, in final every one is") {
     PolicyBuilder legacy = site(Phase::legacy, {"backoffice"});
-    for (const auto& step : matrix_of(legacy.policy).migrations[0].steps) CHECK_FALSE(step.done);
+    const Matrix in_legacy = matrix_of(legacy.policy);  // a range-for over a temporary's member dangles
+    for (const auto& step : in_legacy.migrations[0].steps) CHECK_FALSE(step.done);
     PolicyBuilder final_ = site(Phase::final_);
-    for (const auto& step : matrix_of(final_.policy).migrations[0].steps) CHECK(step.done);
+    const Matrix in_final = matrix_of(final_.policy);
+    for (const auto& step : in_final.migrations[0].steps) CHECK(step.done);
 }
 
 TEST_CASE("matrix: a service's ports and the flow's families reach the cell") {
