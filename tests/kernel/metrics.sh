@@ -76,7 +76,10 @@ print("PASS an invalid policy: policy_errors >= 1, no in_sync, flow counters sti
 
 # Atomic replacement: a reader polling the file while metrics rewrites it
 # 20 times never finds it missing or cut short (the last family, the gates,
-# always ends it).
+# always ends it). The file starts as a valid policy's: the invalid policy's
+# file above legitimately ends otherwise, and an ASan build is slow enough to
+# let the reader see it before the first rewrite.
+nftp metrics "$work/site.toml" --textfile "$prom" || fail "metrics write failed"
 "$python" - "$prom/nftpolicy.prom" "$work/stop" >"$work/reader.log" 2>&1 <<'PY' &
 import os, sys, time
 path, stop = sys.argv[1:]
