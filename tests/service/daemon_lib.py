@@ -5,6 +5,7 @@ policies. The caller runs inside a scratch network namespace (`unshare -n`)
 and passes --state-dir/--runtime-dir into a temporary directory, so nothing
 here touches the machine's own ruleset, /run or /var/lib."""
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -273,8 +274,21 @@ def scratch_namespace_or_exit():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
-def temp_root():
-    return tempfile.mkdtemp(prefix="nftpolicyd-test-")
+def run_test(run, *args):
+    """A test's main(): re-exec in a scratch namespace, run(BUILD, ROOT, *args)
+    with BUILD from argv[1] and ROOT a temporary directory (removed afterwards,
+    kept with NFTPOLICY_TEST_KEEP=1), then print the count of checks passed."""
+    scratch_namespace_or_exit()
+    build = os.path.abspath(sys.argv[1])
+    root = tempfile.mkdtemp(prefix="nftpolicyd-test-")
+    try:
+        run(build, root, *args)
+    finally:
+        if os.environ.get("NFTPOLICY_TEST_KEEP"):
+            print("kept " + root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"{PASSED} passed")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ random time within the measured length of a reload, SIGKILL. Then:
 Usage: kill9_test.py BUILD_DIR [ROUNDS] [N]"""
 import os
 import random
-import shutil
 import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import Daemon, Policy, check, nft_table, scratch_namespace_or_exit, temp_root, write_fleet  # noqa
-import daemon_lib  # noqa: E402
+from daemon_lib import Daemon, Policy, check, nft_table, run_test, write_fleet  # noqa
 
 
 def use(policy, which):
@@ -33,16 +31,9 @@ def start(d):
 
 
 def main():
-    scratch_namespace_or_exit()
-    build = os.path.abspath(sys.argv[1])
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
-    root = temp_root()
-    try:
-        run(build, root, rounds, n)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"{daemon_lib.PASSED} passed")
+    run_test(run, rounds, n)
 
 
 def clean_listing(d, policy, which):

@@ -15,15 +15,13 @@ Usage: notify_test.py BUILD_DIR"""
 import os
 import re
 import signal
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import (Daemon, Policy, check, nft_table, scratch_namespace_or_exit, temp_root,  # noqa: E402
+from daemon_lib import (Daemon, Policy, check, nft_table, run_test,  # noqa: E402
                         wait_until)
-import daemon_lib  # noqa: E402
 
 
 def reload_pair(d, since):
@@ -34,14 +32,7 @@ def reload_pair(d, since):
 
 
 def main():
-    scratch_namespace_or_exit()
-    build = os.path.abspath(sys.argv[1])
-    root = temp_root()
-    try:
-        run(build, root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"{daemon_lib.PASSED} passed")
+    run_test(run)
 
 
 def run(build, root):

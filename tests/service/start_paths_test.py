@@ -13,13 +13,11 @@ scratch network namespace that starts empty, as at boot:
 Usage: start_paths_test.py BUILD_DIR"""
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import Daemon, Policy, check, nft_table, scratch_namespace_or_exit, temp_root  # noqa: E402
-import daemon_lib  # noqa: E402
+from daemon_lib import Daemon, Policy, check, nft_table, run_test  # noqa: E402
 
 
 def start(d, what):
@@ -46,14 +44,7 @@ def assert_safe(table, what):
 
 
 def main():
-    scratch_namespace_or_exit()
-    build = os.path.abspath(sys.argv[1])
-    root = temp_root()
-    try:
-        run(build, root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"{daemon_lib.PASSED} passed")
+    run_test(run)
 
 
 def run(build, root):

@@ -11,14 +11,12 @@ at most SECONDS. Asserts: every reload exits 0 and changes the kernel;
 Usage: traffic_test.py BUILD_DIR [RELOADS] [SECONDS]"""
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import Daemon, Policy, check, nft_table, scratch_namespace_or_exit, temp_root  # noqa: E402
-import daemon_lib  # noqa: E402
+from daemon_lib import Daemon, Policy, check, nft_table, run_test  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = """
@@ -71,27 +69,23 @@ def topology():
 
 
 def main():
-    scratch_namespace_or_exit()
-    build = os.path.abspath(sys.argv[1])
     reloads = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 150
-    root = temp_root()
+    run_test(run, reloads, seconds)
+
+
+def run(build, root, reloads, seconds):
     procs = []
     try:
-        run(build, root, reloads, seconds, procs)
+        run_with_load(build, root, reloads, seconds, procs)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        if os.environ.get("NFTPOLICY_TEST_KEEP"):
-            print("kept " + root)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{daemon_lib.PASSED} passed")
 
 
-def run(build, root, reloads, seconds, procs):
+def run_with_load(build, root, reloads, seconds, procs):
     agent, in_agent = topology()
     procs.append(agent)
     server = subprocess.Popen([sys.executable, "-c", SERVER, "443", "17000", "9999", "23"],
