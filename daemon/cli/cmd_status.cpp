@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/kernel_common.h"
+#include "ir/lower.h"
 
 namespace nftpolicy::cli {
 
@@ -23,11 +24,6 @@ struct StatusArgs {
 // The "version" of `status --json` (docs/schemas/status.schema.json): raised
 // when a key is removed or changes meaning.
 constexpr int kStatusJsonVersion = 1;
-
-// Flow counters are named "flow_<id>" by lowering.
-std::string flow_id(const std::string& counter) {
-    return counter.rfind("flow_", 0) == 0 ? counter.substr(5) : counter;
-}
 
 nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
                        const std::optional<kernel::ApplyRecord>& record) {
@@ -44,7 +40,7 @@ nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
     nlohmann::json counters = nlohmann::json::object();
     if (view.table) {
         for (const auto& c : view.table->counters) {
-            counters[flow_id(c.name)] = {{"counter", c.name}, {"packets", c.packets}, {"bytes", c.bytes}};
+            counters[ir::flow_of_counter(c.name)] = {{"counter", c.name}, {"packets", c.packets}, {"bytes", c.bytes}};
         }
     }
     out["flows"] = counters;
@@ -64,7 +60,7 @@ void print_text(const kernel::KernelView& view, const std::string& table,
     }
     if (!view.table) return;
     for (const auto& c : view.table->counters) {
-        std::cout << fmt::format("flow {}: {} packets, {} bytes\n", flow_id(c.name), c.packets, c.bytes);
+        std::cout << fmt::format("flow {}: {} packets, {} bytes\n", ir::flow_of_counter(c.name), c.packets, c.bytes);
     }
 }
 

@@ -21,7 +21,15 @@ std::string seen_set_name(const std::string& gate, net::Family f) {
     return "seen_" + gate + (f == net::Family::ipv4 ? "_v4" : "_v6");
 }
 
-std::string flow_counter_name(const std::string& flow_id) { return "flow_" + flow_id; }
+namespace {
+constexpr std::string_view kFlowCounterPrefix = "flow_";
+}
+
+std::string flow_counter_name(const std::string& flow_id) { return std::string(kFlowCounterPrefix) + flow_id; }
+
+std::string flow_of_counter(const std::string& counter) {
+    return counter.starts_with(kFlowCounterPrefix) ? counter.substr(kFlowCounterPrefix.size()) : counter;
+}
 
 namespace {
 

@@ -19,7 +19,9 @@ Table lower(const resolve::Projection& projection);
 // The dynamic set in which the legacy flows retired by `gate` ("m.g", or "m"
 // for the whole migration) record their users, per family.
 std::string seen_set_name(const std::string& gate, net::Family f);
-// The named counter of a flow.
+// The named counter of a flow, and back: the flow id of a counter name (a
+// name that is not a flow counter is returned as it is).
 std::string flow_counter_name(const std::string& flow_id);
+std::string flow_of_counter(const std::string& counter);
 
 }  // namespace nftpolicy::ir

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "ir/lower.h"
 #include "kernel/netlink_kernel.h"
 #include "migration/evidence.h"
 #include "migration/facts.h"
@@ -15,11 +16,6 @@ namespace nftpolicy::metrics {
 
 namespace {
 
-// Flow counters are named "flow_<id>" by lowering.
-std::string flow_id(const std::string& counter) {
-    return counter.rfind("flow_", 0) == 0 ? counter.substr(5) : counter;
-}
-
 void add_status(const pipeline::Status& status, Snapshot& out) {
     out.table = status.table;
     out.table_present = status.view.table.has_value();
@@ -28,7 +24,7 @@ void add_status(const pipeline::Status& status, Snapshot& out) {
         out.last_apply_time = status.record->applied_at;
     }
     if (!status.view.table) return;
-    for (const auto& c : status.view.table->counters) out.flows.push_back({flow_id(c.name), c.packets, c.bytes});
+    for (const auto& c : status.view.table->counters) out.flows.push_back({ir::flow_of_counter(c.name), c.packets, c.bytes});
 }
 
 std::size_t warnings_in(const Diagnostics& diags) {
