@@ -16,6 +16,9 @@ namespace nftpolicy {
 // The line and column of the byte at `offset` (a raw offset into file.text).
 SourcePos position_of(const SourceFile& file, std::size_t offset);
 
+// A byte that continues a UTF-8 sequence (10xxxxxx).
+bool is_utf8_continuation(char c);
+
 // The number of characters (UTF-8 sequences; a stray byte counts as one) in `text`.
 std::uint32_t char_count(std::string_view text);
 

@@ -70,8 +70,6 @@ std::string printable(std::string_view line) {
 constexpr std::size_t kExcerptWidth = 200;
 constexpr std::size_t kExcerptLead = 60;  // bytes kept before the span
 
-bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
-
 // The byte range [begin, end) of `text` to quote around 0-based `first`,
 // never cutting a UTF-8 sequence.
 std::pair<std::size_t, std::size_t> excerpt_window(std::string_view text, std::size_t first) {

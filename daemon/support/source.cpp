@@ -4,28 +4,25 @@
 
 namespace nftpolicy {
 
-SourceFile::SourceFile(std::string path_, std::string text_)
-    : path(std::move(path_)), text(std::move(text_)) {
-    line_starts.push_back(0);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\n') line_starts.push_back(i + 1);
-    }
-}
-
 namespace {
 
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 }  // namespace
 
-// Line 1 without the byte order mark: it is not shown and not a column
-// (support/columns.h).
+SourceFile::SourceFile(std::string path_, std::string text_)
+    : path(std::move(path_)), text(std::move(text_)) {
+    line_starts.push_back(std::string_view(text).starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') line_starts.push_back(i + 1);
+    }
+}
+
 std::string_view SourceFile::line(std::uint32_t n) const {
     if (n == 0 || n > line_starts.size()) return {};
     std::size_t begin = line_starts[n - 1];
     std::size_t end = n < line_starts.size() ? line_starts[n] - 1 : text.size();
     std::string_view v(text.data() + begin, end - begin);
-    if (n == 1 && v.starts_with(kByteOrderMark)) v.remove_prefix(kByteOrderMark.size());
     if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
     return v;
 }

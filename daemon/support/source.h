@@ -15,7 +15,9 @@ namespace nftpolicy {
 struct SourceFile {
     std::string path;
     std::string text;
-    std::vector<std::size_t> line_starts;  // offset of each line's first byte
+    // Offset of each line's first byte; line 1 starts after a UTF-8 byte
+    // order mark, which is neither shown nor a column (support/columns.h).
+    std::vector<std::size_t> line_starts;
 
     SourceFile(std::string path_, std::string text_);
     // Line `n` (1-based) without its newline; empty if out of range.
