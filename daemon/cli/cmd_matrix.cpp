@@ -18,6 +18,7 @@
 #include "cli/common.h"
 #include "cli/matrix_render.h"
 #include "pipeline/matrix.h"
+#include "support/atomic_file.h"
 
 extern char** environ;
 
@@ -45,18 +46,6 @@ std::string find_in_path(const std::string& name) {
         begin = end + 1;
     }
     return {};
-}
-
-// Writes all of `text` to `fd`; false on a write error.
-bool write_all(int fd, const std::string& text) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
 }
 
 // Runs `dot -Tsvg` with the DOT on its standard input and its output on

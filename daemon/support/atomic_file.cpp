@@ -25,17 +25,6 @@ Result<void> io_error(const std::string& what, const std::string& path, int err)
                 "cannot " + what + " " + path + ": " + std::strerror(err));
 }
 
-bool write_all(int fd, const std::string& content) {
-    std::size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 // Makes the rename durable: without it, a crash can bring back the old name.
 Result<void> sync_dir(const std::string& dir) {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -89,6 +78,17 @@ Result<void> write_file_atomic(const std::string& path, const std::string& conte
     auto pending = PendingFile::prepare(path, content);
     if (!pending) return tl::unexpected(pending.error());
     return pending->commit();
+}
+
+bool write_all(int fd, const std::string& content) {
+    std::size_t done = 0;
+    while (done < content.size()) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
 }
 
 }  // namespace nftpolicy

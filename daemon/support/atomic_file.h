@@ -36,4 +36,8 @@ private:
 // prepare + commit.
 Result<void> write_file_atomic(const std::string& path, const std::string& content);
 
+// Writes all of `content` to `fd` (a file or a pipe), retrying short writes
+// and EINTR; false on an error, with errno set.
+bool write_all(int fd, const std::string& content);
+
 }  // namespace nftpolicy
