@@ -3,7 +3,7 @@
 # Does nothing when everything is already installed.
 set -euo pipefail
 packages=(
-    build-essential cmake ninja-build pkg-config
+    build-essential cmake ninja-build pkg-config ccache
     libnftnl-dev libmnl-dev libsystemd-dev libtomlplusplus-dev
     libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libxxhash-dev catch2
     libnetfilter-conntrack-dev
