@@ -49,14 +49,15 @@ run_lintian() {
 ensure_base_root() {  # ensure_base_root CACHE MIRROR -> prints the tree's path
     local cache=$1 mirror=$2 base=$1/bookworm key since
     local security=${NFTPOLICY_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-    key="bookworm minbase systemd-sysv,dbus $mirror $security"
+    key="bookworm minbase systemd-sysv,dbus,ansible-core,python3-apt $mirror $security"
     mkdir -p "$cache"
     exec 9>"$cache/.lock"
     flock 9
     if [ "$(cat "$base.key" 2>/dev/null)" != "$key" ]; then
         since=$(date +%s)
         rm -rf "$base" "$base.new" "$base.key"
-        mmdebstrap --mode=root --variant=minbase --include=systemd-sysv,dbus bookworm "$base.new" \
+        mmdebstrap --mode=root --variant=minbase --include=systemd-sysv,dbus,ansible-core,python3-apt \
+            --aptopt='APT::Install-Recommends "false"' bookworm "$base.new" \
             "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
             "deb $security bookworm-security main" >"$cache/mmdebstrap.log" 2>&1 ||
             { tail -20 "$cache/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
@@ -212,6 +213,43 @@ assert_purged() {  # FILE_LIST UNITS
     container dpkg-query -W -f='${Status}\n' nftpolicy 2>/dev/null | grep -q 'installed\|config-files' &&
         fail "dpkg still knows nftpolicy: $(container dpkg-query -W -f='${Status}' nftpolicy)"
     pass "purge: units stopped, dpkg has forgotten nftpolicy"
+}
+
+# The Ansible role inside the booted root (ansible-core is in the base root):
+# one fleet host, this machine, whose package comes from the .deb in /srv and
+# whose changes reach the kernel through `systemctl reload nftpolicyd`.
+write_role_inventory() {  # write_role_inventory DEB AGENT_ADDRESS
+    local host
+    host=$(container hostname)
+    mkdir -p "$root/srv/ansible"
+    cp -r "$src/contrib/ansible/roles" "$src/contrib/ansible/site.yml" "$root/srv/ansible/"
+    python3 - "$host" "/srv/$(basename "$1")" "$2" >"$root/srv/ansible/inventory.yml" <<'PY'
+import json, sys
+host, deb, agent = sys.argv[1:]
+print(json.dumps({"all": {
+    "vars": {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3",
+             "nftpolicy_deb": deb, "nftpolicy_reload_via": "systemd",
+             "nftpolicy_inventory_groups": {"agents": "agents", "relay": "relays"},
+             "nftpolicy_groups": {"admins": {"addresses": ["10.30.0.0/24"]}},
+             "nftpolicy_services": {"syslog_tls": {"tcp": [6514]}},
+             "nftpolicy_management": {"from": "admins"},
+             "nftpolicy_flows": [{"id": "logs", "from": "agents", "to": "relay", "services": ["syslog_tls"]}]},
+    "children": {"agents": {"hosts": {"agent1": {"nftpolicy_addresses": [agent]}}},
+                 "relays": {"hosts": {host: {"nftpolicy_addresses": ["10.20.0.11"]}}},
+                 "nftpolicy_fleet": {"hosts": {host: {}}}}}}, indent=1))
+PY
+}
+
+role_play() {  # role_play NAME -> exit code of site.yml; output in $work/NAME.log
+    local rc=0
+    container env HOME=/tmp/ansible ANSIBLE_LOCAL_TEMP=/tmp/ansible/tmp ANSIBLE_NOCOLOR=1 \
+        ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_ROLES_PATH=/srv/ansible/roles \
+        ansible-playbook -i /srv/ansible/inventory.yml /srv/ansible/site.yml >"$work/$1.log" 2>&1 || rc=$?
+    return $rc
+}
+
+play_changed() {  # play_changed LOG -> the changed= count of the PLAY RECAP
+    sed -n 's/^.* : ok=.*changed=\([0-9]*\).*/\1/p' "$1" | tail -1
 }
 
 shutdown_root() {

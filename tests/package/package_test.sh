@@ -12,11 +12,16 @@
 #      host); reinstalling the package enables and starts the boot unit, whose
 #      table `nft` then reads in that namespace; an upgrade keeps it loaded.
 #   5. `apt-get purge` leaves no file of the package, no state, no unit enabled.
+#   6. The Ansible role (ansible-core is in the root) installs the .deb again,
+#      renders the site policy, enables nftpolicyd; its handler reloads the
+#      daemon through systemd; a second run changes nothing.
 # Why mmdebstrap and not the host's root: only a minimal root shows that the
 # package's Depends are complete (the host has every library already), and
 # only a root of its own boots without the host's enabled units.
 # Usage: package_test.sh BUILD_DIR SOURCE_DIR "BOOT_UNITS"
-# Environment: NFTPOLICY_PACKAGE_ROOT_CACHE (default BUILD_DIR/package-root),
+# Environment: NFTPOLICY_PACKAGE_ROOT_CACHE (default ~/.cache/nftpolicy/package-root:
+#              the machine's cache, kept across checkouts and build directories;
+#              rebuilt when its package list or mirrors change),
 #              NFTPOLICY_DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
@@ -31,7 +36,7 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/package_lib.sh"
 
 build=$(readlink -f "$1") src=$(readlink -f "$2") boot_units=$3
-cache=${NFTPOLICY_PACKAGE_ROOT_CACHE:-$build/package-root}
+cache=${NFTPOLICY_PACKAGE_ROOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nftpolicy/package-root}
 mirror=${NFTPOLICY_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 for tool in cpack lintian mmdebstrap dpkg-shlibdeps systemd-nspawn nsenter nft ip; do
     command -v "$tool" >/dev/null || die "missing $tool: run contrib/scripts/deps.sh"
@@ -109,6 +114,32 @@ container dpkg-query -L nftpolicy >"$work/files"
 container apt-get purge -y -qq nftpolicy >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge failed"; }
 assert_purged "$work/files" "$boot_units"
 assert_table_loaded "after the purge (removal never opens the machine by surprise)"
+
+step "the Ansible role: installs the .deb, renders and validates the site policy, reloads nftpolicyd"
+write_role_inventory "$deb" 10.10.0.5
+role_play role1 || { cat "$work/role1.log"; fail "site.yml failed"; }
+[ "$(play_changed "$work/role1.log")" -ge 3 ] || { cat "$work/role1.log"; fail "the first run changed too little"; }
+container dpkg-query -W -f='${Status}\n' nftpolicy | grep -qx 'install ok installed' ||
+    fail "the role did not install the .deb"
+assert_unit_running nftpolicyd.service
+rules=$(ip netns exec "$ns" nft list table inet nftpolicy)
+grep -q 10.10.0.5 <<<"$rules" && grep -q 6514 <<<"$rules" ||
+    fail "the kernel does not hold the role's policy: $rules"
+pass "role run 1: .deb installed, site policy rendered, nftpolicyd enabled and running with it"
+role_play role2 || { cat "$work/role2.log"; fail "second site.yml run failed"; }
+[ "$(play_changed "$work/role2.log")" = 0 ] || { cat "$work/role2.log"; fail "the second run changed something"; }
+pass "role run 2: changed=0"
+reloads=$(container journalctl -u nftpolicyd --no-pager -o cat | grep -c '^Reloaded' || true)
+write_role_inventory "$deb" 10.10.0.6
+role_play role3 || { cat "$work/role3.log"; fail "site.yml with a new agent address failed"; }
+grep -q 'RUNNING HANDLER \[nftpolicy : Reload nftpolicyd\]' "$work/role3.log" ||
+    { cat "$work/role3.log"; fail "the handler did not reload nftpolicyd"; }
+[ "$(container journalctl -u nftpolicyd --no-pager -o cat | grep -c '^Reloaded')" -gt "$reloads" ] ||
+    fail "systemd saw no reload of nftpolicyd"
+rules=$(ip netns exec "$ns" nft list table inet nftpolicy)
+grep -q 10.10.0.6 <<<"$rules" && ! grep -q 10.10.0.5 <<<"$rules" ||
+    fail "after the reload the kernel does not hold the new address: $rules"
+pass "role run 3: a changed inventory address reached the kernel through systemctl reload nftpolicyd"
 
 step "shut down"
 shutdown_root
