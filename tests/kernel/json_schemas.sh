@@ -3,7 +3,8 @@
 # outputs: an apply in a scratch namespace, a legacy connection from an agent
 # (so that migration status lists a user), then `status --json`, `diff
 # --json` with and without differences, `migration status --json`, before
-# and after a flip. Each schema must also reject a document with its version
+# and after a flip, and `matrix --format json` for coexist with the gate
+# flipped and for legacy. Each schema must also reject a document with its version
 # removed, so that a schema that accepts anything fails here.
 # Usage: json_schemas.sh NFTPOLICY SOURCE_DIR PYTHON
 bin=$1 src=$2 python=${3:-/usr/bin/python3}
@@ -31,6 +32,8 @@ sleep 1.1
 nftp migration complete "$gate" "$work/site.toml" >/dev/null || fail "the flip failed"
 nftp migration status "$work/site.toml" --json >"$out/flipped.migration-status.json"
 nftp status --json --table nosuchtable >"$out/absent.status.json"
+NFTPOLICY_PATH= "$bin" matrix "$work/site.toml" --format json --phase coexist --gates "$gate" >"$out/flipped.matrix.json"
+NFTPOLICY_PATH= "$bin" matrix "$work/site.toml" --format json --phase legacy >"$out/legacy.matrix.json"
 
 "$python" - "$src/docs/schemas" "$out" <<'PY'
 import glob, json, os, sys
@@ -52,5 +55,7 @@ recent = json.load(open(os.path.join(out, "recent.migration-status.json")))
 users = recent["migrations"][0]["gates"][0]["users"]
 assert [u["address"] for u in users] == ["10.10.0.5"], users   # the schema's user items were exercised
 assert json.load(open(os.path.join(out, "applied.status.json")))["last_apply"]["phases"] == ["m=coexist"]
-assert checked == 7, checked
+matrix = json.load(open(os.path.join(out, "flipped.matrix.json")))
+assert matrix["flipped_gates"] == ["m.agents-migrated"] and matrix["migrations"][0]["steps"], matrix
+assert checked == 9, checked
 PY
