@@ -69,7 +69,7 @@ std::optional<Loaded> load_policy(const MigrationArgs& args, int& exit_code) {
 std::optional<std::uint32_t> quiet_for(const MigrationArgs& args, int& exit_code) {
     if (args.quiet_for.empty()) return std::nullopt;
     auto secs = parse_duration(args.quiet_for);
-    if (!secs || *secs > 365 * 86400) {
+    if (!secs || *secs > policy::kMaxSeenTimeout) {
         std::cerr << fmt::format("nftpolicy: error: --quiet-for '{}': expected a duration like 24h, 2d or 90m "
                                  "(units d, h, m, s) up to 365d\n", args.quiet_for);
         exit_code = exit_usage;

@@ -314,28 +314,23 @@ void read_flows(Reader& r, const toml::array& arr, FilePolicy& out) {
 
 // ---- migrations -------------------------------------------------------------
 
+// A duration key ("7d", "1d12h", "90s") from `min` seconds to 365 days.
+std::optional<std::uint32_t> read_duration(Reader& r, const toml::node& n, const char* key, std::uint64_t min,
+                                           const char* examples) {
+    std::string text = n.as_string()->get();
+    auto secs = parse_duration(text);
+    if (secs && *secs >= min && *secs <= kMaxSeenTimeout) return static_cast<std::uint32_t>(*secs);
+    r.error(r.span(n), fmt::format("invalid {} '{}'; expected a duration like {} (units d, h, m, s) {} 365d", key,
+                                   text, examples, min > 0 ? "from 1s to" : "up to"));
+    return std::nullopt;
+}
+
 void read_seen_settings(Reader& r, const toml::table& t, PartialMigration& m) {
     if (auto n = t.get("seen_timeout")) {
-        std::string text = n->as_string()->get();
-        auto secs = parse_duration(text);
-        if (!secs || *secs == 0 || *secs > kMaxSeenTimeout) {
-            r.error(r.span(*n), fmt::format("invalid seen_timeout '{}'; expected a duration like \"7d\", \"12h\" "
-                                            "or \"1d12h\" (units d, h, m, s) from 1s to 365d",
-                                            text));
-        } else {
-            m.seen_timeout = static_cast<std::uint32_t>(*secs);
-        }
+        if (auto secs = read_duration(r, *n, "seen_timeout", 1, "\"7d\", \"12h\" or \"1d12h\"")) m.seen_timeout = *secs;
     }
     if (auto n = t.get("quiet_for")) {
-        std::string text = n->as_string()->get();
-        auto secs = parse_duration(text);
-        if (!secs || *secs > kMaxSeenTimeout) {
-            r.error(r.span(*n), fmt::format("invalid quiet_for '{}'; expected a duration like \"24h\", \"2d\" "
-                                            "or \"0s\" (units d, h, m, s) up to 365d",
-                                            text));
-        } else {
-            m.quiet_for = static_cast<std::uint32_t>(*secs);
-        }
+        if (auto secs = read_duration(r, *n, "quiet_for", 0, "\"24h\", \"2d\" or \"0s\"")) m.quiet_for = *secs;
     }
     if (auto n = t["seen_size"].as_integer()) {
         if (n->get() < 1 || n->get() > kMaxSeenSize) {
