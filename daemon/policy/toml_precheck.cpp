@@ -332,10 +332,11 @@ class Scanner {
                c == '}' || c == ',' || c == '#';
     }
 
+    // What this scan takes into a bare value: ASCII up to a terminator, and
+    // no quote, bracket or '=' either.
     static bool is_bare_value_char(int c) {
-        return c != kEnd && c < 0x80 && c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
-               c != ',' && c != ']' && c != '}' && c != '#' && c != '[' && c != '{' && c != '"' &&
-               c != '\'' && c != '=';
+        return !ends_parser_value(c) && c < 0x80 && std::string_view("[{\"'=").find(static_cast<char>(c)) ==
+                                                     std::string_view::npos;
     }
 
     // ---- strings ----------------------------------------------------------
