@@ -133,6 +133,11 @@ class Scanner {
 
     bool key_part(bool after_dot) {
         int c = peek();
+        // toml++ 3.3.0 reads `"""` here as a multi-line string and meets
+        // issue 190 after a backslash (F7); a key is never one.
+        if (starts_with("\"\"\"") || starts_with("'''"))
+            return report(pos_, "invalid TOML: a key is a bare name or a one-line quoted string, "
+                                "not a multi-line string");
         if (c == '"') return basic_string();
         if (c == '\'') return literal_string();
         if (c >= 0x80) return report_bare_key_char();
