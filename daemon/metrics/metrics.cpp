@@ -27,19 +27,13 @@ void add_status(const pipeline::Status& status, Snapshot& out) {
     for (const auto& c : status.view.table->counters) out.flows.push_back({ir::flow_of_counter(c.name), c.packets, c.bytes});
 }
 
-std::size_t warnings_in(const Diagnostics& diags) {
-    return static_cast<std::size_t>(std::count_if(diags.all().begin(), diags.all().end(), [](const Diagnostic& d) {
-        return d.severity == Severity::warning;
-    }));
-}
-
 // A dry apply: the policy's errors and warnings, and whether the kernel
 // already holds what it compiles to (no lock, nothing committed).
 void add_policy(const Request& request, Snapshot& out) {
     pipeline::ApplyRequest dry{request.policy, request.state, true, true};
     auto applied = pipeline::apply(dry);
     out.policy_errors = applied.diagnostics.error_count();
-    out.policy_warnings = warnings_in(applied.diagnostics);
+    out.policy_warnings = applied.diagnostics.warning_count();
     if (applied.result) {
         out.in_sync = applied.result->report.changes.empty();
         return;
@@ -55,29 +49,42 @@ GateSample gate_sample(const migration::GateEvidence& ev) {
     return {ev.migration->name, ev.gate->ref, ev.users.size(), ev.recent, ev.gate->flipped, ev.safe_to_flip()};
 }
 
-// Legacy users per gate, from the seen sets. A policy that does not load or
-// resolve has no gates to report (add_policy counted its errors).
-Result<void> add_gates(const Request& request, Snapshot& out) {
+}  // namespace
+
+Result<std::unique_ptr<GateSource>> load_gates(const Request& request) {
     pipeline::PolicyRequest cli = request.policy;
     cli.state_dir.clear();  // gather_facts merges the state itself
-    SourceManager sources;
+    auto out = std::make_unique<GateSource>();
     Diagnostics diags;
-    auto policy = pipeline::load(cli, sources, diags);
-    if (!policy) return {};
-    auto options = pipeline::resolve_options(cli, *policy, diags);
-    if (!options || !*options) return {};
+    out->policy = pipeline::load(cli, out->sources, diags);
+    if (!out->policy) return out;
+    auto options = pipeline::resolve_options(cli, *out->policy, diags);
+    if (!options || !*options) return out;
     auto st = state::read_state(state::state_path(request.state.state_dir));
     if (!st) return tl::unexpected(st.error());
-    auto facts = migration::gather_facts(*policy, **options, *st, diags);
-    if (!facts) return {};
-    if (out.host.empty()) out.host = facts->host;
+    out->facts = migration::gather_facts(*out->policy, **options, *st, diags);
+    return out;
+}
+
+Result<void> add_kernel(const Request& request, Snapshot& out) {
+    auto status = pipeline::status(request.state, request.policy.table);
+    if (!status) return tl::unexpected(status.error());
+    add_status(*status, out);
+    return {};
+}
+
+Result<void> add_gates(const GateSource& gates, std::int64_t now, Snapshot& out) {
+    if (!gates.facts) return {};
+    if (out.host.empty()) out.host = gates.facts->host;
     auto k = kernel::NetlinkKernel::open();
     if (!k) return tl::unexpected(k.error());
-    auto evidence = migration::read_evidence(**k, *facts, request.now);
+    auto evidence = migration::read_evidence(**k, *gates.facts, now);
     if (!evidence) return tl::unexpected(evidence.error());
     for (const auto& ev : evidence->gates) out.gates.push_back(gate_sample(ev));
     return {};
 }
+
+namespace {
 
 // Label values escape backslash, double quote and newline; HELP text
 // backslash and newline (the text exposition format).
@@ -172,13 +179,15 @@ std::string render_machine(const Snapshot& s) {
 
 }  // namespace
 
+// A policy that does not load or resolve has no gates to report
+// (add_policy counted its errors).
 Result<Snapshot> gather(const Request& request) {
-    auto status = pipeline::status(request.state, request.policy.table);
-    if (!status) return tl::unexpected(status.error());
     Snapshot out;
-    add_status(*status, out);
+    if (auto k = add_kernel(request, out); !k) return tl::unexpected(k.error());
     add_policy(request, out);
-    if (auto gates = add_gates(request, out); !gates) return tl::unexpected(gates.error());
+    auto gates = load_gates(request);
+    if (!gates) return tl::unexpected(gates.error());
+    if (auto g = add_gates(**gates, request.now, out); !g) return tl::unexpected(g.error());
     return out;
 }
 

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "migration/facts.h"
 #include "pipeline/apply.h"
 #include "support/result.h"
 
@@ -52,6 +54,27 @@ struct Request {
     pipeline::StateOptions state;
     std::int64_t now = 0;  // the caller's clock (unix seconds), for "recent" users
 };
+
+// The policy side of the gates' evidence: the policy and the facts that say
+// which seen sets belong to which gate. Loading it parses the policy; a
+// caller that keeps it (nftpolicyd, until the policy changes) then reads
+// only the kernel's seen sets per snapshot. Not movable: the facts point
+// into the policy and its sources.
+struct GateSource {
+    GateSource() = default;
+    GateSource(const GateSource&) = delete;
+    GateSource& operator=(const GateSource&) = delete;
+    SourceManager sources;
+    std::optional<policy::Policy> policy;
+    std::optional<migration::SiteFacts> facts;  // none: the policy does not load or resolve
+};
+// `request.policy` with the state directory's phases and gates.
+Result<std::unique_ptr<GateSource>> load_gates(const Request& request);
+
+// Our table's counters and the apply record (kernel and state directory).
+Result<void> add_kernel(const Request& request, Snapshot& out);
+// Legacy users per gate: reads the seen sets named by `gates`.
+Result<void> add_gates(const GateSource& gates, std::int64_t now, Snapshot& out);
 
 // Reads the kernel (our table's counters, the seen sets), the apply record
 // and the policy. An invalid policy is not a failure: it is counted in

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     service::ManagerOptions options;
     options.engine.state.state_dir = NFTPOLICY_STATE_DIR;
     options.runtime_dir = service::kDefaultRuntimeDir;
+    options.metrics.dir = NFTPOLICY_METRICS_DIR;
     auto& policy = options.engine.policy;
     CLI::App app{"nftpolicyd: keep the kernel's nftables table what the site policy says"};
     app.set_version_flag("--version", NFTPOLICY_VERSION);
@@ -32,10 +33,19 @@ int main(int argc, char** argv) {
                    "seconds to wait for an apply of the CLI to finish")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--metrics-dir", options.metrics.dir,
+                   "write DIR/nftpolicy.prom (node_exporter's textfile collector) after every change and "
+                   "every --metrics-interval; empty: none")
+        ->capture_default_str();
+    double interval = 60;
+    app.add_option("--metrics-interval", interval, "seconds between textfile rewrites")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 86400.0));
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return std::string("nftpolicyd: error: ") + e.what() +
                "\nRun with --help for more information.\n";
     });
     CLI11_PARSE(app, argc, argv);
+    options.metrics.interval_usec = static_cast<std::uint64_t>(interval * 1e6);
     return service::run(options);
 }

@@ -1,6 +1,7 @@
 // The daemon's decisions; see engine.h.
 #include "service/engine.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -117,6 +118,8 @@ std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompi
             out.failure = failed_->failure;
             out.error = failed_->error;
             out.diagnostics = failed_->diagnostics;
+            out.policy_errors = failed_->policy_errors;
+            out.policy_warnings = failed_->policy_warnings;
             return nullptr;
         }
         if (holding_.held == Held::policy) return holding_.compiled;
@@ -126,6 +129,8 @@ std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompi
     auto compiled = pipeline::compile(options_.policy);
     note_inputs(compiled);
     out.diagnostics = render_all(compiled.diagnostics);
+    out.policy_errors = compiled.diagnostics.error_count();
+    out.policy_warnings = compiled.diagnostics.warning_count();
     if (!compiled.result) {
         set_failure(out, compiled.result.error(), compiled.diagnostics);
         failed_ = out;
@@ -134,6 +139,7 @@ std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompi
     if (auto empty = pipeline::empty_ruleset(*compiled.result)) {
         set_failure(out, {pipeline::FailureKind::invalid_policy, "refusing to load it: " + *empty},
                     {});
+        out.policy_errors = std::max<std::size_t>(out.policy_errors, 1);
         failed_ = out;
         return nullptr;
     }

@@ -54,6 +54,8 @@ struct Outcome {
     bool committed = false;  // the kernel changed
     std::vector<std::string> changes;
     std::vector<std::string> warnings;
+    std::size_t policy_errors = 0;  // of the last compile (a refused empty ruleset counts one)
+    std::size_t policy_warnings = 0;
 };
 
 class Engine {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
 
@@ -110,6 +111,15 @@ std::string status_line(const Holding& h, const std::string& last_error) {
     return s;
 }
 
+ManagerOptions with_lock(ManagerOptions options) {
+    options.engine.state.lock = options.runtime_dir + "/lock";
+    return options;
+}
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
 LogFields fields_of(const Holding& h) {
     LogFields f;
     f.phases = phase_list(h.compiled.get());
@@ -145,9 +155,8 @@ struct Manager::Client {
     }
 };
 
-Manager::Manager(ManagerOptions options) : options_(std::move(options)), log_(Log::detect()) {
-    options_.engine.state.lock = options_.runtime_dir + "/lock";
-}
+Manager::Manager(ManagerOptions options)
+    : options_(with_lock(std::move(options))), log_(Log::detect()), metrics_(options_.metrics, options_.engine) {}
 
 Manager::~Manager() {
     clients_.clear();
@@ -207,7 +216,8 @@ Result<void> Manager::setup() {
     auto engine = Engine::open(options_.engine);
     if (!engine) return tl::unexpected(engine.error());
     engine_ = std::move(*engine);
-    for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control}) {
+    for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control,
+                      &Manager::add_metrics_timer}) {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
@@ -251,6 +261,57 @@ void Manager::render(Trigger why, const Outcome& out) {
     }
     for (const auto& w : out.warnings) log_.warning(w);
     status_ = status_line(h, last_error_);
+    note_facts(why, out);
+}
+
+// ---- the metrics textfile ----------------------------------------------------
+
+// The policy's error and warning counts change only with a compile; a
+// converge that reused the held ruleset keeps them.
+void Manager::note_facts(Trigger why, const Outcome& out) {
+    facts_.last_ok = out.ok;
+    if (why == Trigger::drift && out.committed) ++facts_.drift_repairs;
+    if (out.recompiled || out.failure) {
+        facts_.policy_errors = out.policy_errors;
+        facts_.policy_warnings = out.policy_warnings;
+    }
+}
+
+// Failures are logged once each (a missing directory would repeat every
+// period): the textfile is an observer, never a reason to stop.
+void Manager::write_metrics() {
+    if (!metrics_.enabled()) return;
+    if (!metrics_.ready()) {
+        const std::string note = "no directory " + metrics_.options().dir;
+        if (note != metrics_error_)
+            log_.info("metrics textfile: " + note + " (node_exporter's textfile collector); none written");
+        metrics_error_ = note;
+        return;
+    }
+    auto w = metrics_.write(engine_->holding(), facts_, unix_now());
+    std::string error = w ? "" : w.error().message;
+    if (!error.empty() && error != metrics_error_) log_.warning("metrics textfile: " + error);
+    metrics_error_ = std::move(error);
+}
+
+Result<void> Manager::add_metrics_timer() {
+    if (!metrics_.enabled()) return {};
+    sd_event_source* t = nullptr;
+    if (int r = sd_event_add_time_relative(event_.get(), &t, CLOCK_MONOTONIC, options_.metrics.interval_usec, 0,
+                                           on_metrics_timer, this);
+        r < 0) {
+        return fail(ErrorKind::io, std::string("metrics timer: ") + std::strerror(-r));
+    }
+    metrics_timer_.reset(t);
+    return {};
+}
+
+int Manager::on_metrics_timer(sd_event_source* s, std::uint64_t usec, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    m->write_metrics();
+    sd_event_source_set_time(s, usec + m->options_.metrics.interval_usec);
+    sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+    return 0;
 }
 
 Outcome Manager::converge(Trigger why) {
@@ -273,6 +334,7 @@ Outcome Manager::converge(Trigger why) {
     } else {
         sd_notifyf(0, "STATUS=%s", status_.c_str());
     }
+    write_metrics();  // before the answer: a reload's caller reads metrics of its outcome
     answer_clients(out);
     return out;
 }
@@ -408,6 +470,7 @@ Result<void> Manager::start() {
         return fail(ErrorKind::kernel, "no ruleset could be loaded: " + out.error);
     }
     sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status_.c_str(), static_cast<int>(::getpid()));
+    write_metrics();
     return {};
 }
 

@@ -18,6 +18,7 @@
 
 #include "service/engine.h"
 #include "service/journal.h"
+#include "service/metrics_file.h"
 #include "service/watcher.h"
 
 namespace nftpolicy::service {
@@ -26,6 +27,7 @@ struct ManagerOptions {
     EngineOptions engine;
     std::string runtime_dir = "/run/nftpolicy";  // control socket, apply lock
     std::uint64_t debounce_usec = 200000;        // file changes merged within this
+    MetricsOptions metrics;                      // the node_exporter textfile
 };
 
 // Why a converge runs.
@@ -84,6 +86,7 @@ class Manager {
     struct Client;
     static int on_signal(sd_event_source* s, const signalfd_siginfo* si, void* self);
     static int on_timer(sd_event_source* s, std::uint64_t usec, void* self);
+    static int on_metrics_timer(sd_event_source* s, std::uint64_t usec, void* self);
     static int on_inotify(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_accept(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_client(sd_event_source* s, int fd, std::uint32_t events, void* self);
@@ -91,6 +94,9 @@ class Manager {
     Result<void> add_signals();
     Result<void> add_control();
     Result<void> add_watcher();
+    Result<void> add_metrics_timer();
+    void note_facts(Trigger why, const Outcome& out);
+    void write_metrics();
     void rewatch();
     void render(Trigger why, const Outcome& out);
     void answer_clients(const Outcome& out);
@@ -109,6 +115,10 @@ class Manager {
     std::optional<Trigger> pending_;  // the strongest trigger scheduled
     std::string status_;
     std::string last_error_;
+    MetricsFile metrics_;
+    SourcePtr metrics_timer_;
+    DaemonFacts facts_;
+    std::string metrics_error_;  // the last textfile failure, logged once
 };
 
 // new manager -> setup -> start (READY=1) -> loop: nftpolicyd's whole life.

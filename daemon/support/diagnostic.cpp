@@ -24,6 +24,11 @@ void Diagnostics::add(Diagnostic d) {
     items_.push_back(std::move(d));
 }
 
+std::size_t Diagnostics::warning_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::warning; }));
+}
+
 const Diagnostic* Diagnostics::first_error() const {
     for (const auto& d : items_) {
         if (d.severity == Severity::error) return &d;

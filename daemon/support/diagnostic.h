@@ -40,6 +40,7 @@ public:
 
     bool has_errors() const { return errors_ > 0; }
     std::size_t error_count() const { return errors_; }
+    std::size_t warning_count() const;
     const std::vector<Diagnostic>& all() const { return items_; }
     // The first error, or nullptr.
     const Diagnostic* first_error() const;

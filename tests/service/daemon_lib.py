@@ -204,7 +204,7 @@ class Daemon:
     """nftpolicyd under a fake service manager, with a private state and
     runtime directory."""
 
-    def __init__(self, build, root, policy, watchdog_usec=None, extra_args=()):
+    def __init__(self, build, root, policy, watchdog_usec=None, extra_args=(), metrics_dir=""):
         self.nftpolicyd = os.path.join(build, "daemon", "nftpolicyd")
         self.nftpolicy = os.path.join(build, "daemon", "nftpolicy")
         self.root = root
@@ -213,7 +213,9 @@ class Daemon:
         self.policy = policy
         self.notify = Notify(root) if not os.path.exists(os.path.join(root, "notify.sock")) else None
         self.watchdog_usec = watchdog_usec
-        self.extra_args = list(extra_args)
+        # No textfile by default: the daemon's default directory is the
+        # machine's own node_exporter directory.
+        self.extra_args = ["--metrics-dir", metrics_dir] + list(extra_args)
         self.proc = None
         self.log = None
 
