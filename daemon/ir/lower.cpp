@@ -374,17 +374,20 @@ Rule Lowering::flow_rule(const ProjectedFlow& flow, std::vector<Stmt> stmts) con
     return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
 }
 
-// `MATCHES update @seen_… { ip saddr }`: the remote side of the flow (the
-// source, or the destination of an output flow, where the host is the
-// source). A rule of its own ahead of the accept rule, because the kernel
-// ends the rule when the set is full: a full set must stop the recording,
-// never the flow.
+// `MATCHES update @seen_… { ip saddr } counter name "flow_…" accept`: records
+// the remote side of the flow (the source, or the destination of an output
+// flow, where the host is the source) and accepts, so that a connection of a
+// legacy flow costs one address lookup, not one to record and one to accept
+// (issue 11). The kernel ends a rule whose set update fails (set full): the
+// flow's plain accept rule follows this one and takes the connection then,
+// so a full set stops the recording, never the flow. Both rules count in the
+// flow's named counter.
 Rule Lowering::seen_rule(const ProjectedFlow& flow, net::Family f,
                          std::vector<Stmt> stmts) const {
     auto field = flow.direction == Direction::output ? MatchAddrSet::Field::daddr
                                                      : MatchAddrSet::Field::saddr;
     stmts.push_back(Stmt{UpdateSet{f, field, seen_set_name(flow.gate, f)}, flow.seen.span});
-    return Rule{std::move(stmts), clean_text("flow:" + flow.id, kMaxComment), flow.span};
+    return flow_rule(flow, std::move(stmts));
 }
 
 // The seen rules of a flow in a piece chain, one per family it can match.

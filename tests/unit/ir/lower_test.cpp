@@ -402,14 +402,16 @@ TEST_CASE("a legacy flow records its sources in a seen set per gate and family")
     CHECK(v4.span.where() == "site.toml:1:13");
     CHECK(t.dynamic_sets[1].family == net::Family::ipv6);
 
-    // One recording rule per family, each ahead of the accept rules: a full
-    // set ends its own rule only.
+    // One recording rule per family, which also accepts (one lookup of the
+    // source per connection), each ahead of the plain accept rules that take
+    // the connection when a full set ends the recording rule.
     const auto& c = chain(t, "in_tcp_17000");
     REQUIRE(c.rules.size() == 4);
     for (std::size_t i = 0; i < 2; ++i) {
         const Rule& r = c.rules[i];
         const net::Family f = i == 0 ? net::Family::ipv4 : net::Family::ipv6;
-        REQUIRE(r.stmts.size() == 2);
+        REQUIRE(r.stmts.size() == 4);
+        check_flow_tail(r, "old");
         CHECK(stmt<MatchAddrSet>(r, 0).family == f);
         const auto& u = stmt<UpdateSet>(r, 1);
         CHECK(u.family == f);
