@@ -8,6 +8,9 @@
 //   loadgen udp-client ADDR PORT SECONDS   one new socket (so a new source port,
 //                                          a new conntrack entry and a pass
 //                                          through the rules) per datagram
+//   loadgen tcp-sink PORT SECONDS          reads one connection: prints Mbit/s
+//   loadgen tcp-stream ADDR PORT SECONDS   writes as fast as it can on one connection
+//   loadgen udp-flood ADDR PORT SECONDS    datagrams of one flow, as fast as it can
 // The TCP client closes with SO_LINGER 0 (an RST): no TIME_WAIT, so the
 // source ports never run out within a measurement.
 #include <arpa/inet.h>
@@ -60,14 +63,20 @@ static int tcp_server(const char* port, double secs) {
 static int tcp_client(const char* ip, const char* port, double secs) {
     struct sockaddr_in a = addr_of(ip, port);
     struct linger lg = {1, 0};
-    long n = 0, failed = 0;
-    double start = now(), end = start + secs;
-    while (now() < end) {
+    long n = 0;
+    // The clock starts at the first connection: a server still starting
+    // (refused) is waited for, up to 5 s, and not counted.
+    double start = now(), end = start + secs, give_up = start + 5;
+    while (n == 0 || now() < end) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
         setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        if (connect(s, (struct sockaddr*)&a, sizeof a) == 0) n++; else failed++;
+        int ok = connect(s, (struct sockaddr*)&a, sizeof a) == 0;
+        int err = errno;
         close(s);
-        if (failed > 100 && n == 0) { fprintf(stderr, "connect: %s\n", strerror(errno)); return 1; }
+        if (ok && n++ == 0) { start = now(); end = start + secs; }
+        if (ok) continue;
+        if (n > 0 || now() > give_up) { fprintf(stderr, "connect: %s\n", strerror(err)); return 1; }
+        usleep(10000);
     }
     printf("%.0f\n", n / (now() - start));
     return 0;
@@ -103,11 +112,58 @@ static int udp_client(const char* ip, const char* port, double secs) {
     return 0;
 }
 
+static int tcp_sink(const char* port, double secs) {
+    int s = bound(SOCK_STREAM, port);
+    listen(s, 16);
+    struct pollfd p = {s, POLLIN, 0};
+    if (poll(&p, 1, 10000) <= 0) { fprintf(stderr, "no connection within 10 s\n"); return 1; }
+    int c = accept(s, NULL, NULL);
+    static char buf[1 << 17];
+    struct timeval tv = {0, 200000};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    double bytes = 0, start = now(), end = start + secs;
+    while (now() < end) {
+        ssize_t n = recv(c, buf, sizeof buf, 0);
+        if (n == 0) break;
+        if (n > 0) bytes += n;
+    }
+    printf("%.0f\n", bytes * 8 / 1e6 / (now() - start));
+    return 0;
+}
+
+static int tcp_stream(const char* ip, const char* port, double secs) {
+    struct sockaddr_in a = addr_of(ip, port);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr*)&a, sizeof a) < 0) { perror("connect"); return 1; }
+    static char buf[1 << 17];
+    double end = now() + secs;
+    while (now() < end) {
+        if (send(s, buf, sizeof buf, MSG_NOSIGNAL) < 0) break;
+    }
+    close(s);
+    return 0;
+}
+
+static int udp_flood(const char* ip, const char* port, double secs) {
+    struct sockaddr_in a = addr_of(ip, port);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    char buf[64] = "loadgen";
+    double end = now() + secs;
+    while (now() < end) {
+        for (int i = 0; i < 256; i++) sendto(s, buf, sizeof buf, 0, (struct sockaddr*)&a, sizeof a);
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc == 4 && !strcmp(argv[1], "tcp-server")) return tcp_server(argv[2], atof(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "tcp-client")) return tcp_client(argv[2], argv[3], atof(argv[4]));
     if (argc == 4 && !strcmp(argv[1], "udp-server")) return udp_server(argv[2], atof(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "udp-client")) return udp_client(argv[2], argv[3], atof(argv[4]));
-    fprintf(stderr, "usage: loadgen tcp-server|udp-server PORT SECONDS | tcp-client|udp-client ADDR PORT SECONDS\n");
+    if (argc == 4 && !strcmp(argv[1], "tcp-sink")) return tcp_sink(argv[2], atof(argv[3]));
+    if (argc == 5 && !strcmp(argv[1], "tcp-stream")) return tcp_stream(argv[2], argv[3], atof(argv[4]));
+    if (argc == 5 && !strcmp(argv[1], "udp-flood")) return udp_flood(argv[2], argv[3], atof(argv[4]));
+    fprintf(stderr, "usage: loadgen tcp-server|udp-server|tcp-sink PORT SECONDS | "
+                    "tcp-client|udp-client|tcp-stream|udp-flood ADDR PORT SECONDS\n");
     return 2;
 }

@@ -22,7 +22,12 @@
 # workload, the median over repetitions of ours/none and ct/none, their
 # spread (min-max), and ours/ct (target: >= 0.95).
 #
-# usage: bench/packet_path.sh [--reps N] [--seconds S] [--build DIR]
+# With --before DIR, a second nftpolicy build (e.g. the previous commit's)
+# compiles the same policy as a fourth side, "before", measured in the same
+# ABBA order (none ours before ct ct before ours none): a change of the
+# emitted ruleset is then compared under the same load.
+#
+# usage: bench/packet_path.sh [--reps N] [--seconds S] [--build DIR] [--before DIR]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,13 +35,15 @@ root=$(cd "$here/.." && pwd)
 reps=7
 secs=1.5
 build="$root/build-bench"
+before=""
 die() { echo "packet_path.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
         --reps) reps=$2; shift 2 ;;
         --seconds) secs=$2; shift 2 ;;
         --build) build=$2; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        --before) before=$2; shift 2 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) die "unknown argument $1" ;;
     esac
 done
@@ -45,6 +52,11 @@ case $reps in ''|*[!0-9]*|0) die "--reps must be a positive integer" ;; esac
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (client and server pinned apart)"
 nftpolicy="$build/daemon/nftpolicy"
 [ -x "$nftpolicy" ] || die "no $nftpolicy (cmake -B $build -DCMAKE_BUILD_TYPE=Release && ninja -C $build nftpolicy)"
+sides="ours ct"
+if [ -n "$before" ]; then
+    [ -x "$before/daemon/nftpolicy" ] || die "no $before/daemon/nftpolicy"
+    sides="ours before ct"
+fi
 
 work=$(mktemp -d /tmp/nftpolicy-pp.XXXXXX)
 cli=nftpp-cli-$$ srv=nftpp-srv-$$
@@ -118,13 +130,18 @@ table inet ctonly {
 }
 NFT
 
-ruleset() {  # ruleset none|ct|ours
+apply_with() {  # apply_with NFTPOLICY
+    ip netns exec "$srv" "$1" apply "$work/policy.toml" --host srv --lock "$work/lock" \
+        --state-dir "$work/state.$RANDOM" >/dev/null
+}
+
+ruleset() {  # ruleset none|ct|ours|before
     ip netns exec "$srv" nft delete table inet nftpolicy 2>/dev/null || true
     ip netns exec "$srv" nft delete table inet ctonly 2>/dev/null || true
     case $1 in
         ct) ip netns exec "$srv" nft -f "$work/ct.nft" ;;
-        ours) ip netns exec "$srv" "$nftpolicy" apply "$work/policy.toml" --host srv \
-                  --lock "$work/lock" --state-dir "$work/state.$RANDOM" >/dev/null ;;
+        ours) apply_with "$nftpolicy" ;;
+        before) apply_with "$before/daemon/nftpolicy" ;;
     esac
 }
 
@@ -132,11 +149,14 @@ ruleset() {  # ruleset none|ct|ours
 measure() {
     local proto=$1 port=$2 out
     if [ "$proto" = tcp ]; then
-        ip netns exec "$srv" taskset -c 1 "$gen" tcp-server "$port" "$(awk -v s="$secs" 'BEGIN { print s + 1 }')" &
+        # The server's bound is generous (a loaded machine can start the
+        # client late); it is stopped as soon as the client is done.
+        ip netns exec "$srv" taskset -c 1 "$gen" tcp-server "$port" "$(awk -v s="$secs" 'BEGIN { print s + 20 }')" &
         local spid=$!
         sleep 0.2
-        out=$(ip netns exec "$cli" taskset -c 0 "$gen" tcp-client "$server" "$port" "$secs")
-        wait "$spid"
+        out=$(ip netns exec "$cli" taskset -c 0 "$gen" tcp-client "$server" "$port" "$secs") || true
+        kill "$spid" 2>/dev/null || true
+        wait "$spid" || true
     else
         ip netns exec "$srv" taskset -c 1 "$gen" udp-server "$port" "$secs" >"$work/udp.out" &
         local spid=$!
@@ -159,10 +179,12 @@ started=$(date +%s)
 echo "packet path bench: $(date -u '+%F %T UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)," \
      "kernel $(uname -r); $reps ABBA repetitions of $secs s per measurement"
 for ((r = 0; r < reps; r++)); do
-    for cfg in none ours ct ct ours none; do
+    # shellcheck disable=SC2086
+    for cfg in none $sides $(echo $sides | tr ' ' '\n' | tac) none; do
         ruleset "$cfg"
         for w in $workloads; do
             v=$(measure "${w%:*}" "${w#*:}")
+            [ -n "$v" ] || die "no figure for $cfg $w (repetition $r)"
             echo "$r $cfg $w $v" >>"$work/raw"
         done
     done
@@ -175,25 +197,30 @@ ip netns exec "$srv" "$gen" tcp-server 17000 0.5 || true
 wait || true
 seen=$(ip netns exec "$srv" nft list set inet nftpolicy seen_m.g_v4 | grep -c "$client" || true)
 
-printf '\n%-10s %10s %10s %10s  %-22s %-22s %s\n' workload none/s ct/s ours/s "ct/none med [min,max]" \
-    "ours/none med [min,max]" "ours/ct med [min,max]"
-for w in $workloads; do
-    : >"$work/r.ct"; : >"$work/r.ours"; : >"$work/r.rel"
+med() {  # med WORKLOAD SIDE: median figure per second
+    awk -v w="$1" -v c="$2" '$3 == w && $2 == c { print $4 }' "$work/raw" | sort -g |
+        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+sum() {  # sum REP SIDE WORKLOAD: the two measurements of one repetition
+    awk -v r="$1" -v c="$2" -v w="$3" '$1 == r && $2 == c && $3 == w { s += $4 } END { print s }' "$work/raw"
+}
+# ratios WORKLOAD A B: "median [min,max]" over repetitions of A/B
+ratios() {
+    local r
+    : >"$work/ratios"
     for ((r = 0; r < reps; r++)); do
-        n=$(awk -v r=$r -v w=$w '$1 == r && $2 == "none" && $3 == w { s += $4 } END { print s }' "$work/raw")
-        c=$(awk -v r=$r -v w=$w '$1 == r && $2 == "ct" && $3 == w { s += $4 } END { print s }' "$work/raw")
-        o=$(awk -v r=$r -v w=$w '$1 == r && $2 == "ours" && $3 == w { s += $4 } END { print s }' "$work/raw")
-        ratio "$c" "$n" >>"$work/r.ct"; echo >>"$work/r.ct"
-        ratio "$o" "$n" >>"$work/r.ours"; echo >>"$work/r.ours"
-        ratio "$o" "$c" >>"$work/r.rel"; echo >>"$work/r.rel"
+        ratio "$(sum $r "$2" "$1")" "$(sum $r "$3" "$1")" >>"$work/ratios"; echo >>"$work/ratios"
     done
-    med() { awk -v w=$w -v c=$1 '$3 == w && $2 == c { print $4 }' "$work/raw" | sort -g |
-        awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-    read -r cm cl ch < <(stats "$work/r.ct")
-    read -r om ol oh < <(stats "$work/r.ours")
-    read -r rm rl rh < <(stats "$work/r.rel")
-    printf '%-10s %10.0f %10.0f %10.0f  %-22s %-22s %s\n' "$w" "$(med none)" "$(med ct)" "$(med ours)" \
-        "$cm [$cl,$ch]" "$om [$ol,$oh]" "$rm [$rl,$rh]"
+    stats "$work/ratios" | awk '{ printf "%s [%s,%s]", $1, $2, $3 }'
+}
+echo
+for w in $workloads; do
+    printf '%-10s none %.0f/s' "$w" "$(med "$w" none)"
+    for c in $sides; do printf ', %s %.0f/s' "$c" "$(med "$w" "$c")"; done
+    echo
+    for c in $sides; do printf '    %-6s/none %s\n' "$c" "$(ratios "$w" "$c" none)"; done
+    printf '    ours/ct   %s   (target >= 0.95)\n' "$(ratios "$w" ours ct)"
+    [ -n "$before" ] && printf '    before/ct %s\n' "$(ratios "$w" before ct)"
 done
 echo
 echo "seen set holds the client after a legacy connection: $([ "$seen" -ge 1 ] && echo yes || echo NO)"
