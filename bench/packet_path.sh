@@ -64,6 +64,8 @@ cleanup() { ip netns del "$cli" 2>/dev/null || true; ip netns del "$srv" 2>/dev/
 trap cleanup EXIT
 cc -O2 -Wall -o "$work/loadgen" "$here/loadgen.c" || die "cannot compile bench/loadgen.c"
 gen="$work/loadgen"
+# A copy: a build directory being rebuilt during the run must not change sides.
+[ -z "$before" ] || cp "$before/daemon/nftpolicy" "$work/nftpolicy.before"
 client=10.64.0.10 server=10.20.0.11
 
 # ---------------------------------------------------------------- setup
@@ -141,7 +143,7 @@ ruleset() {  # ruleset none|ct|ours|before
     case $1 in
         ct) ip netns exec "$srv" nft -f "$work/ct.nft" ;;
         ours) apply_with "$nftpolicy" ;;
-        before) apply_with "$before/daemon/nftpolicy" ;;
+        before) apply_with "$work/nftpolicy.before" ;;
     esac
 }
 
