@@ -26,12 +26,13 @@
 
 #include "kernel/monitor.h"
 #include "kernel/ruleset_kernel.h"
+#include "policy/model.h"
 
 namespace nftpolicy::drift {
 
 // What to do about a foreign change to our table: restore it, or only log
 // it (the policy's `[settings] drift`).
-enum class Mode { repair, report };
+using Mode = policy::DriftMode;
 
 // What the daemon watches, and who it is.
 struct Watch {

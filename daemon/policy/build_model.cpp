@@ -495,6 +495,15 @@ void read_management(Reader& r, const toml::table& t, FilePolicy& out) {
     out.management = std::move(m);
 }
 
+std::optional<DriftSetting> read_drift(Reader& r, const toml::node& n) {
+    const std::string& s = n.as_string()->get();
+    if (s == "repair") return DriftSetting{DriftMode::repair, r.span(n)};
+    if (s == "report") return DriftSetting{DriftMode::report, r.span(n)};
+    r.error(r.span(n), fmt::format("unknown drift mode '{}'; expected \"repair\" (restore the table when "
+                                   "another process changes it) or \"report\" (only log the change)", s));
+    return std::nullopt;
+}
+
 void read_settings(Reader& r, const toml::table& t, FilePolicy& out) {
     if (!r.check(t, schema::settings)) return;
     if (auto n = t.get("table")) {
@@ -505,6 +514,7 @@ void read_settings(Reader& r, const toml::table& t, FilePolicy& out) {
         }
         out.table = NameRef{name, r.span(*n)};
     }
+    if (auto n = t.get("drift")) out.drift = read_drift(r, *n);
 }
 
 void read_map_tables(Reader& r, const toml::node* node, const TableSpec& spec,

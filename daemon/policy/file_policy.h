@@ -52,6 +52,7 @@ struct FilePolicy {
     std::optional<Management> management;
     std::vector<NameRef> disabled_flows;
     std::optional<NameRef> table;
+    std::optional<DriftSetting> drift;
 };
 
 // Builds one file's FilePolicy from its parsed TOML, reporting every schema

@@ -215,6 +215,7 @@ private:
         if (from.management) into.management = std::move(from.management);
         for (auto& d : from.disabled_flows) into.disabled_flows.push_back(std::move(d));
         if (from.table) into.table = from.table;
+        if (from.drift) into.drift = from.drift;
     }
 
     static void merge_migration(std::map<std::string, PartialMigration>& acc, PartialMigration&& m) {
@@ -316,6 +317,7 @@ Policy finish(Merged m, Diagnostics& diags) {
         p.table = m.table->name;
         p.table_span = m.table->span;
     }
+    if (m.drift) p.drift = *m.drift;
     return p;
 }
 

@@ -209,6 +209,17 @@ struct Management {
     SourceSpan span;
 };
 
+// ---- what nftpolicyd does about drift --------------------------------------
+
+// `[settings] drift`: when another process changes our table, nftpolicyd
+// restores it (repair) or only logs what changed (report).
+enum class DriftMode { repair, report };
+
+struct DriftSetting {
+    DriftMode mode = DriftMode::repair;
+    SourceSpan span;
+};
+
 // ---- the whole policy -----------------------------------------------------
 
 struct Policy {
@@ -222,6 +233,7 @@ struct Policy {
     std::vector<NameRef> disabled_flows;  // flow ids a site switches off
     std::string table = "nftpolicy";      // the inet table nftpolicy owns
     SourceSpan table_span;
+    DriftSetting drift;  // span empty: the default
 };
 
 // Names that the language defines itself.

@@ -80,7 +80,7 @@ const TableSpec baseline{"[baseline]",
                           {"echo_rate", ValueKind::string}}};
 const TableSpec management{"[management]", {{"from", ValueKind::string, true},
                                             {"services", ValueKind::string_array}}};
-const TableSpec settings{"[settings]", {{"table", ValueKind::string}}};
+const TableSpec settings{"[settings]", {{"table", ValueKind::string}, {"drift", ValueKind::string}}};
 
 }  // namespace schema
 

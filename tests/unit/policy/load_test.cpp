@@ -296,3 +296,25 @@ TEST_CASE("seen sets: defaults, durations in nft's spelling, and a site overridi
     CHECK(l.policy->migrations.at("m").seen.timeout == 30 * 86400);
     CHECK(l.policy->migrations.at("m").seen.size == 2000);
 }
+
+TEST_CASE("[settings] drift: repair by default, report when asked, the site over a profile") {
+    const std::string groups = "[groups]\nadmins = [\"10.0.0.0/24\"]\n";
+    auto plain = load_text(groups);
+    REQUIRE(plain->first_error() == "");
+    CHECK(plain->policy->drift.mode == DriftMode::repair);
+    CHECK_FALSE(plain->policy->drift.span.valid());
+    auto report = load_text(groups + "[settings]\ndrift = \"report\"\n");
+    REQUIRE(report->first_error() == "");
+    CHECK(report->policy->drift.mode == DriftMode::report);
+    CHECK(report->policy->drift.span.where() == "site.toml:4:9");
+    CHECK(load_text(groups + "[settings]\ndrift = \"Repair\"\n")->first_error().rfind(
+              "site.toml:4:9: unknown drift mode 'Repair'", 0) == 0);
+
+    TempDir dir;
+    dir.write("profiles/vendor.toml", groups + "[settings]\ndrift = \"report\"\n");
+    auto site = dir.write("site.toml", "include = [\"vendor\"]\n[settings]\ndrift = \"repair\"\n");
+    Loaded l;
+    l.policy = load_policy(site, LoadOptions{{(dir.path / "profiles").string()}}, l.sources, l.diags);
+    REQUIRE(l.first_error() == "");
+    CHECK(l.policy->drift.mode == DriftMode::repair);
+}
