@@ -45,6 +45,10 @@ public:
     // start over in every namespace, so they alone cannot tell two apart.
     const std::string& scope() const { return scope_; }
 
+    // The netlink port id of this socket: the kernel names it as the
+    // committer of our transactions in nf_tables events (kernel/monitor.h).
+    std::uint32_t portid() const { return portid_; }
+
 private:
     explicit NetlinkKernel(mnl_socket* sock);
     std::uint32_t next_seq();

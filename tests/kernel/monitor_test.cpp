@@ -123,8 +123,8 @@ TEST_CASE("our own commits carry our pid and our socket's port id", "[kernel]") 
     REQUIRE(batches.size() == 1);
     const MonitorBatch& b = batches[0];
     CHECK(b.pid == static_cast<std::uint32_t>(getpid()));
-    CHECK(b.portid != 0);
-    CHECK(kernel::is_own(b, kernel::Committer{0, b.portid}));
+    CHECK(b.portid == k->portid());
+    CHECK(kernel::is_own(b, kernel::Committer{0, k->portid()}));
     CHECK(kernel::is_own(b, kernel::Committer{static_cast<std::uint32_t>(getpid()), 0}));
     CHECK(kernel::touches(b, NFPROTO_INET, "nftpolicy"));
     // Every message but the batch's begin and end is announced (an element
