@@ -41,6 +41,7 @@ const char* trigger_name(Trigger why) {
 namespace {
 
 constexpr std::uint64_t kBusyRetryUsec = 1000000;
+constexpr std::uint64_t kTimerAccuracyUsec = 1;
 constexpr std::size_t kStatusErrorMax = 300;
 
 // Which of two scheduled triggers a merged converge runs as.
@@ -221,8 +222,11 @@ Result<void> Manager::setup() {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
+    // Accuracy 1 us: with 0, sd-event lets a timer slip by up to 250 ms (to
+    // coalesce wake-ups), which every reload and repair would wait for.
     sd_event_source* t = nullptr;
-    if (int r = sd_event_add_time(e, &t, CLOCK_MONOTONIC, 0, 0, on_timer, this); r < 0) {
+    if (int r = sd_event_add_time(e, &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_timer, this);
+        r < 0) {
         return fail(ErrorKind::io, std::string("timer: ") + std::strerror(-r));
     }
     timer_.reset(t);
