@@ -221,6 +221,7 @@ CompileOutput compile(const PolicyRequest& request) {
     c.phases = projection->phases;
     c.flipped_gates = projection->flipped_gates;
     c.flows = projection->flows.size();
+    c.drift = projection->drift;
     c.chosen = std::move(chosen);
     out.result = std::move(c);
     return out;

@@ -48,6 +48,7 @@ struct Compiled {
     std::map<std::string, policy::Phase> phases;  // effective phase per migration
     std::set<std::string> flipped_gates;          // "migration.gate"
     std::size_t flows = 0;                        // projected flows, management included
+    policy::DriftMode drift = policy::DriftMode::repair;  // what nftpolicyd does about drift
     resolve::ResolveOptions chosen;               // what the command line chose (before the state)
 };
 

@@ -69,6 +69,7 @@ struct Projection {
     std::string host;
     policy::HostMode mode = policy::HostMode::host;
     std::string table;
+    policy::DriftMode drift = policy::DriftMode::repair;  // [settings] drift, for nftpolicyd
     policy::Baseline baseline;
     std::map<std::string, policy::Phase> phases;  // effective phase per migration
     std::set<std::string> flipped_gates;          // "migration.gate"

@@ -84,6 +84,7 @@ Projection Resolver::run() {
         out.mode = host_->mode;
     }
     out.table = policy_.table;
+    out.drift = policy_.drift.mode;
     out.baseline = policy_.baseline;
     out.phases = migrations_.phases();
     out.flipped_gates = migrations_.flipped_gates();
