@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
     app.add_option("--metrics-interval", interval, "seconds between textfile rewrites")
         ->capture_default_str()
         ->check(CLI::Range(1.0, 86400.0));
+    app.add_option("--event-buffer", options.event_buffer,
+                   "bytes of receive buffer for nf_tables events (drift); a smaller one loses "
+                   "events sooner, each loss costs a full read of the table")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30));
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return std::string("nftpolicyd: error: ") + e.what() +
                "\nRun with --help for more information.\n";

@@ -161,6 +161,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
         return false;
     }
     known_ = std::move(applied->report.known_after);
+    synced_genid_ = applied->report.genid + (applied->report.committed ? 1 : 0);
     out.committed = applied->report.committed;
     out.changes = std::move(applied->report.changes);
     for (auto& w : applied->warnings) out.warnings.push_back(std::move(w));

@@ -83,6 +83,18 @@ class Engine {
     // The large set contents stay valid from generation `from` to `to` (a
     // foreign commit that did not touch our table).
     void advance_known(std::uint32_t from, std::uint32_t to);
+    // Every transaction up to this generation is reflected in what the
+    // engine last read or committed (0: nothing yet): the generation its
+    // last read saw, or the one its commit made (generation-checked against
+    // that read, so no other commit came in between).
+    std::uint32_t synced_genid() const { return synced_genid_; }
+    // The kernel's large set contents as of known_elements()->genid, for the
+    // drift tracker to carry across transactions that leave our sets alone.
+    std::optional<kernel::KnownElements>& known_elements() { return known_; }
+    // The kernel's current ruleset generation.
+    Result<std::uint32_t> generation() { return kernel_->generation(); }
+    // The netlink port our commits come from (kernel/monitor.h: is_own).
+    std::uint32_t portid() const { return kernel_->portid(); }
     const EngineOptions& options() const { return options_; }
 
   private:
@@ -103,6 +115,7 @@ class Engine {
     std::optional<Outcome> failed_;    // that compile's failure, while the files stay the same
     std::optional<std::string> last_good_hash_;
     std::uint32_t last_genid_ = 0;
+    std::uint32_t synced_genid_ = 0;
 };
 
 }  // namespace nftpolicy::service

@@ -28,6 +28,7 @@ std::vector<std::string> journal_fields(int priority, const std::string& message
     out.push_back(fmt::format("NFTPOLICY_GENERATION={}", f->generation));
     out.push_back(fmt::format("NFTPOLICY_FLOW={}", f->flows));
     if (!f->hash.empty()) out.push_back("NFTPOLICY_POLICY_HASH=" + f->hash);
+    out.insert(out.end(), f->extra.begin(), f->extra.end());
     return out;
 }
 

@@ -1,6 +1,7 @@
 // Where nftpolicyd's messages go: the journal, with structured fields
 // (NFTPOLICY_PHASE=, NFTPOLICY_GENERATION=, NFTPOLICY_FLOW=,
-// NFTPOLICY_POLICY_HASH=), when journald is listening; stderr otherwise.
+// NFTPOLICY_POLICY_HASH=, and NFTPOLICY_DRIFT_* on drift messages), when
+// journald is listening; stderr otherwise.
 // sd_journal_send() reports success even when no journald reads its socket,
 // so the choice is made up front: systemd sets JOURNAL_STREAM when our
 // stderr is connected to the journal.
@@ -18,6 +19,7 @@ struct LogFields {
     std::uint64_t generation = 0;
     std::size_t flows = 0;
     std::string hash;
+    std::vector<std::string> extra;  // more "NFTPOLICY_...=value" fields (drift)
 };
 
 class Log {

@@ -16,6 +16,7 @@
 
 #include "resolve/phases.h"
 #include "service/control.h"
+#include "service/drift_watch.h"
 #include "state/site_state.h"
 
 namespace nftpolicy::service {
@@ -142,6 +143,14 @@ std::string changes_summary(const Outcome& out) {
                        out.changes.size() == 1 ? "" : "s");
 }
 
+// "; drift: 2 repaired" when any drift was seen.
+std::string drift_status(const DriftCounts& c) {
+    if (c.foreign == 0 && c.lost == 0) return "";
+    return fmt::format("; drift: {} foreign change{}, {} repaired, {} reported, {} event loss{}",
+                       c.foreign, c.foreign == 1 ? "" : "s", c.repairs, c.reported, c.lost,
+                       c.lost == 1 ? "" : "es");
+}
+
 }  // namespace
 
 struct Manager::Client {
@@ -209,6 +218,19 @@ Result<void> Manager::add_watcher() {
     return {};
 }
 
+// Opened before the first converge: no transaction after its read goes unseen.
+Result<void> Manager::add_monitor() {
+    auto w = DriftWatch::open(options_.event_buffer);
+    if (!w) return tl::unexpected(w.error());
+    drift_ = std::move(*w);
+    sd_event_source* s = nullptr;
+    if (int r = sd_event_add_io(event_.get(), &s, drift_->fd(), EPOLLIN, on_monitor, this); r < 0) {
+        return fail(ErrorKind::io, fmt::format("nf_tables events: {}", std::strerror(-r)));
+    }
+    sources_.emplace_back(s);
+    return {};
+}
+
 Result<void> Manager::setup() {
     sd_event* e = nullptr;
     if (int r = sd_event_new(&e); r < 0)
@@ -218,7 +240,7 @@ Result<void> Manager::setup() {
     if (!engine) return tl::unexpected(engine.error());
     engine_ = std::move(*engine);
     for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control,
-                      &Manager::add_metrics_timer}) {
+                      &Manager::add_metrics_timer, &Manager::add_monitor}) {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
@@ -246,7 +268,7 @@ void Manager::render(Trigger why, const Outcome& out) {
     const LogFields fields = fields_of(h);
     if (out.ok) {
         last_error_.clear();
-        if (out.committed || why != Trigger::drift) {
+        if (out.committed || out.recompiled || why != Trigger::drift) {
             log_.info(fmt::format("{}: ruleset gen {} ({} flows, hash {}): {}", trigger_name(why),
                                   h.generation, fields.flows, h.hash, changes_summary(out)),
                       &fields);
@@ -265,6 +287,7 @@ void Manager::render(Trigger why, const Outcome& out) {
     }
     for (const auto& w : out.warnings) log_.warning(w);
     status_ = status_line(h, last_error_);
+    if (drift_) status_ += drift_status(drift_->counts());
     note_facts(why, out);
 }
 
@@ -332,6 +355,7 @@ Outcome Manager::converge(Trigger why) {
         schedule(why, kBusyRetryUsec);  // the CLI holds the lock: try again
     }
     rewatch();
+    drift_synced(out);
     render(why, out);
     if (reload) {
         sd_notifyf(0, "READY=1\nSTATUS=%s", status_.c_str());
@@ -464,11 +488,69 @@ int Manager::on_inotify(sd_event_source*, int, std::uint32_t, void* self) {
     return 0;
 }
 
+// ---- drift -----------------------------------------------------------------------
+
+// After every converge: the tracker follows what the engine read or
+// committed; a drift converge that changed the kernel was a repair.
+void Manager::drift_synced(const Outcome& out) {
+    if (!drift_) return;
+    drift_->synced(*engine_);
+    const bool retry = out.failure && out.failure->kind == pipeline::FailureKind::busy;
+    if (!drift_pending_ || retry) return;
+    drift_pending_ = false;
+    if (out.committed) {
+        ++drift_->counts().repairs;
+        write_drift_counts();
+    }
+}
+
+void Manager::write_drift_counts() {
+    const std::string path = options_.runtime_dir + "/drift";
+    if (auto w = write_counts(path, drift_->counts()); !w) {
+        log_.warning("drift counts not written: " + w.error().message);
+    }
+}
+
+// Logs what the events say; repairs (or adopts a CLI's commit) from the loop.
+void Manager::on_drift(const drift::Assessment& a) {
+    LogFields fields = fields_of(engine_->holding());
+    for (const DriftMessage& m : drift_messages(a, drift_->table(), drift_->mode())) {
+        fields.extra = m.fields;
+        log_.write(m.priority, m.text, &fields);
+    }
+    if (!a.foreign.empty() || a.lost) {
+        write_drift_counts();
+        status_ = status_line(engine_->holding(), last_error_) + drift_status(drift_->counts());
+        sd_notifyf(0, "STATUS=%s", status_.c_str());
+    }
+    if (cli_committed(a)) {
+        schedule(Trigger::state, 0);  // adopt: re-read the state directory, then converge
+    } else if (a.action == drift::Action::repair || a.action == drift::Action::resync) {
+        drift_pending_ = true;
+        schedule(Trigger::drift, 0);
+    }
+}
+
+int Manager::on_monitor(sd_event_source*, int, std::uint32_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    auto a = m->drift_->read(*m->engine_);
+    if (a) {
+        m->on_drift(*a);
+        return 0;
+    }
+    // The events cannot be trusted: read the table and converge.
+    m->log_.error("drift: reading nf_tables events failed: " + a.error().message + "; resyncing");
+    m->drift_pending_ = true;
+    m->schedule(Trigger::drift, 0);
+    return 0;
+}
+
 // ---- life ----------------------------------------------------------------------
 
 Result<void> Manager::start() {
     Outcome out = engine_->start();
     rewatch();
+    drift_synced(out);
     render(Trigger::start, out);
     if (engine_->holding().held == Held::nothing) {
         return fail(ErrorKind::kernel, "no ruleset could be loaded: " + out.error);

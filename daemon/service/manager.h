@@ -1,7 +1,9 @@
 // nftpolicyd's manager, shaped like networkd's: creating it does no I/O;
 // setup() wires the event loop (sd-event, one thread): SIGTERM/SIGINT to
 // exit, SIGHUP to reload, the watchdog, inotify on the policy files and the
-// state directory, the control socket; start() makes the kernel hold the
+// state directory, the control socket, the nf_tables events (drift_watch.h:
+// another process's change to our table is logged and, with drift =
+// "repair", undone by a converge); start() makes the kernel hold the
 // policy (or a fallback) and sends READY=1; loop() runs until a signal ends
 // it. Every change goes through converge(), the single path to the kernel
 // (the reload paths and drift repair alike). The ruleset stays in the
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "service/drift_watch.h"
 #include "service/engine.h"
 #include "service/journal.h"
 #include "service/metrics_file.h"
@@ -28,6 +31,9 @@ struct ManagerOptions {
     std::string runtime_dir = "/run/nftpolicy";  // control socket, apply lock
     std::uint64_t debounce_usec = 200000;        // file changes merged within this
     MetricsOptions metrics;                      // the node_exporter textfile
+    // Receive buffer of the nf_tables event socket (the kernel doubles it);
+    // events beyond it are lost and force a resync (drift_watch.h).
+    std::size_t event_buffer = kernel::Monitor::kDefaultRcvbuf;
 };
 
 // Why a converge runs.
@@ -90,6 +96,7 @@ class Manager {
     static int on_inotify(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_accept(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_client(sd_event_source* s, int fd, std::uint32_t events, void* self);
+    static int on_monitor(sd_event_source* s, int fd, std::uint32_t events, void* self);
 
     Result<void> add_signals();
     Result<void> add_control();
@@ -97,6 +104,10 @@ class Manager {
     Result<void> add_metrics_timer();
     void note_facts(Trigger why, const Outcome& out);
     void write_metrics();
+    Result<void> add_monitor();
+    void on_drift(const drift::Assessment& a);
+    void drift_synced(const Outcome& out);
+    void write_drift_counts();
     void rewatch();
     void render(Trigger why, const Outcome& out);
     void answer_clients(const Outcome& out);
@@ -108,7 +119,9 @@ class Manager {
     EventPtr event_;
     std::unique_ptr<Engine> engine_;
     std::optional<Watcher> watcher_;
-    std::vector<SourcePtr> sources_;  // signals, inotify, control socket
+    std::vector<SourcePtr> sources_;  // signals, inotify, control socket, nf_tables events
+    std::unique_ptr<DriftWatch> drift_;
+    bool drift_pending_ = false;  // a converge for drift is scheduled
     SourcePtr timer_;
     int control_fd_ = -1;
     std::vector<std::unique_ptr<Client>> clients_;
