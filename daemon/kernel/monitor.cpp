@@ -220,6 +220,16 @@ Result<MonitorRead> Monitor::read(std::size_t budget) {
     return out;
 }
 
+void Monitor::leave() {
+    const int group = NFNLGRP_NFTABLES;
+    setsockopt(fd(), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+}
+
+void Monitor::join() {
+    const int group = NFNLGRP_NFTABLES;
+    if (setsockopt(fd(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) lost_ = true;
+}
+
 void Monitor::drained(MonitorRead& out) {
     out.overrun = lost_;
     // Changes still waiting for their NEWGEN after a loss may belong to a

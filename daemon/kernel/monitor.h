@@ -101,6 +101,19 @@ public:
     // Drains what is queued, at most `budget` datagrams, without blocking.
     Result<MonitorRead> read(std::size_t budget = 4096);
 
+    // Our own commits need no events (their generation is accounted for by
+    // number) but, while anyone listens, cost the kernel an event per set
+    // element. NetlinkKernel leaves the group for the time of its batch and
+    // joins right after (NetlinkKernel::mute_during_commit).
+    void leave();
+    void join();
+    // Another process may have committed while we were out of the group:
+    // the next read reports an overrun (judged like lost events).
+    void note_gap() { lost_ = true; }
+    // An overrun or a gap that no read has reported yet: read now, no event
+    // may come to wake the loop.
+    bool loss_pending() const { return lost_; }
+
     static constexpr std::size_t kDefaultRcvbuf = 64 * 1024 * 1024;
 
 private:

@@ -15,8 +15,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "kernel/monitor.h"
 #include "kernel/netlink_io.h"
 
 namespace nftpolicy::kernel {
@@ -243,8 +245,20 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     msg.msg_namelen = sizeof kernel;
     msg.msg_iov = iov.data();
     msg.msg_iovlen = iov.size();
-    if (sendmsg(fd, &msg, 0) < 0) {
-        const int err = errno;
+    // Out of the monitor's group only when the generation before is known,
+    // so that a gap can be told.
+    std::optional<std::uint32_t> before;
+    if (mute_) {
+        if (auto g = generation()) before = *g;
+    }
+    Monitor* muted = before ? mute_ : nullptr;
+    if (muted) muted->leave();
+    const ssize_t sent = sendmsg(fd, &msg, 0);
+    const int send_err = errno;
+    if (muted) muted->join();  // the kernel processed the batch inside sendmsg()
+    if (sent < 0) {
+        if (muted) muted->note_gap();  // rare; a resync is cheaper than a doubt
+        const int err = send_err;
         if (err == EPERM) return fail(ErrorKind::permission, "committing rules needs CAP_NET_ADMIN");
         return fail(ErrorKind::kernel, "cannot send the batch: " + errno_text(err));
     }
@@ -252,6 +266,7 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     // The kernel processes the batch inside sendmsg(), so the acknowledgements
     // are already queued; the timeout only guards against a lost one.
     if (int err = read_acks(sock_, acks, 5000); err < 0) {
+        if (muted) muted->note_gap();
         return fail(ErrorKind::kernel, "reading acknowledgements failed (" + errno_text(-err) +
                                            "): the outcome of the commit is unknown; run `nftpolicy diff`");
     }
@@ -265,7 +280,20 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     } else {
         out.status = CommitOutcome::Status::rejected;
     }
+    if (muted) after_muted(*before, out);
     return out;
+}
+
+// Out of the group, we missed the events of whatever committed in between:
+// nothing but our batch (or nothing at all) may have moved the generation.
+void NetlinkKernel::after_muted(std::uint32_t before, const CommitOutcome& out) {
+    const bool ours = out.status == CommitOutcome::Status::committed;
+    std::uint32_t now = out.genid_after;
+    if (!ours) {
+        auto g = generation();
+        now = g ? *g : 0;
+    }
+    if (now != before + (ours ? 1 : 0)) mute_->note_gap();
 }
 
 }  // namespace nftpolicy::kernel

@@ -17,6 +17,8 @@ struct mnl_socket;
 
 namespace nftpolicy::kernel {
 
+class Monitor;
+
 class NetlinkKernel final : public RulesetKernel {
 public:
     // Opens and binds the socket; fails without CAP_NET_ADMIN.
@@ -49,14 +51,22 @@ public:
     // committer of our transactions in nf_tables events (kernel/monitor.h).
     std::uint32_t portid() const { return portid_; }
 
+    // While a batch of ours is processed, `monitor` (which may be null) is
+    // out of the nf_tables event group, so the kernel builds no events for
+    // it unless someone else listens; when the generation after the commit
+    // is not ours alone, the monitor is told of the gap.
+    void mute_during_commit(Monitor* monitor) { mute_ = monitor; }
+
 private:
     explicit NetlinkKernel(mnl_socket* sock);
+    void after_muted(std::uint32_t before, const CommitOutcome& out);
     std::uint32_t next_seq();
 
     mnl_socket* sock_;
     std::uint32_t portid_;
     std::uint32_t seq_;
     std::string scope_;
+    Monitor* mute_ = nullptr;
 };
 
 }  // namespace nftpolicy::kernel

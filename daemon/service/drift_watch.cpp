@@ -65,8 +65,8 @@ DriftMessage foreign_message(const drift::Foreign& f, const std::string& table, 
 DriftMessage lost_message(const std::string& table, drift::Mode mode) {
     const bool repair = mode == drift::Mode::repair;
     return {LOG_WARNING,
-            fmt::format("drift: nf_tables events were lost (event socket overrun) and the ruleset "
-                        "moved on; {}",
+            fmt::format("drift: nf_tables events were lost (event socket overrun, or a commit "
+                        "while ours kept out of the event group) and the ruleset moved on; {}",
                         repair ? "resyncing table inet " + table + " from a full read"
                                : "table inet " + table +
                                      " not checked (drift = \"report\"): see `nftpolicy diff`"),

@@ -63,6 +63,10 @@ class DriftWatch {
     static Result<std::unique_ptr<DriftWatch>> open(std::size_t rcvbuf);
 
     int fd() const { return monitor_->fd(); }
+    kernel::Monitor& monitor() { return *monitor_; }
+    // Events were lost (a gap while our commit was out of the group) and no
+    // event may come to say so: read now.
+    bool loss_pending() const { return monitor_->loss_pending(); }
     // After any converge: the engine's view is current up to its
     // synced_genid(); the table and the drift mode are the held ruleset's.
     void synced(const Engine& engine);

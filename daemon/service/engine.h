@@ -95,6 +95,8 @@ class Engine {
     Result<std::uint32_t> generation() { return kernel_->generation(); }
     // The netlink port our commits come from (kernel/monitor.h: is_own).
     std::uint32_t portid() const { return kernel_->portid(); }
+    // Our commits leave `monitor`'s event group while the kernel takes them.
+    void mute_during_commit(kernel::Monitor* monitor) { kernel_->mute_during_commit(monitor); }
     const EngineOptions& options() const { return options_; }
 
   private:

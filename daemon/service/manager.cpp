@@ -223,6 +223,7 @@ Result<void> Manager::add_monitor() {
     auto w = DriftWatch::open(options_.event_buffer);
     if (!w) return tl::unexpected(w.error());
     drift_ = std::move(*w);
+    engine_->mute_during_commit(&drift_->monitor());
     sd_event_source* s = nullptr;
     if (int r = sd_event_add_io(event_.get(), &s, drift_->fd(), EPOLLIN, on_monitor, this); r < 0) {
         return fail(ErrorKind::io, fmt::format("nf_tables events: {}", std::strerror(-r)));
@@ -496,12 +497,14 @@ void Manager::drift_synced(const Outcome& out) {
     if (!drift_) return;
     drift_->synced(*engine_);
     const bool retry = out.failure && out.failure->kind == pipeline::FailureKind::busy;
-    if (!drift_pending_ || retry) return;
-    drift_pending_ = false;
-    if (out.committed) {
-        ++drift_->counts().repairs;
-        write_drift_counts();
+    if (drift_pending_ && !retry) {
+        drift_pending_ = false;
+        if (out.committed) {
+            ++drift_->counts().repairs;
+            write_drift_counts();
+        }
     }
+    if (drift_->loss_pending()) read_drift();  // a gap during our commit: no event will tell
 }
 
 void Manager::write_drift_counts() {
@@ -531,17 +534,17 @@ void Manager::on_drift(const drift::Assessment& a) {
     }
 }
 
-int Manager::on_monitor(sd_event_source*, int, std::uint32_t, void* self) {
-    auto* m = static_cast<Manager*>(self);
-    auto a = m->drift_->read(*m->engine_);
-    if (a) {
-        m->on_drift(*a);
-        return 0;
-    }
+void Manager::read_drift() {
+    auto a = drift_->read(*engine_);
+    if (a) return on_drift(*a);
     // The events cannot be trusted: read the table and converge.
-    m->log_.error("drift: reading nf_tables events failed: " + a.error().message + "; resyncing");
-    m->drift_pending_ = true;
-    m->schedule(Trigger::drift, 0);
+    log_.error("drift: reading nf_tables events failed: " + a.error().message + "; resyncing");
+    drift_pending_ = true;
+    schedule(Trigger::drift, 0);
+}
+
+int Manager::on_monitor(sd_event_source*, int, std::uint32_t, void* self) {
+    static_cast<Manager*>(self)->read_drift();
     return 0;
 }
 

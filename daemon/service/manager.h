@@ -105,6 +105,7 @@ class Manager {
     void note_facts(Trigger why, const Outcome& out);
     void write_metrics();
     Result<void> add_monitor();
+    void read_drift();
     void on_drift(const drift::Assessment& a);
     void drift_synced(const Outcome& out);
     void write_drift_counts();
