@@ -1,13 +1,9 @@
 // The drift watch; see drift_watch.h.
 #include "service/drift_watch.h"
 
-#include <fcntl.h>
 #include <linux/netfilter.h>
 #include <syslog.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -96,17 +92,7 @@ std::string format_counts(const DriftCounts& c) {
 }
 
 Result<void> write_counts(const std::string& path, const DriftCounts& counts) {
-    const std::string tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(ErrorKind::io, fmt::format("{}: {}", tmp, std::strerror(errno)));
-    const bool written = write_all(fd, format_counts(counts));
-    const int err = errno;
-    ::close(fd);
-    if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return fail(ErrorKind::io, fmt::format("{}: {}", path, std::strerror(written ? errno : err)));
-    }
-    return {};
+    return write_file_atomic(path, format_counts(counts));
 }
 
 Result<std::unique_ptr<DriftWatch>> DriftWatch::open(std::size_t rcvbuf) {

@@ -36,7 +36,7 @@ struct DriftCounts {
 
 // "foreign 3\nrepairs 3\n...": the counts file.
 std::string format_counts(const DriftCounts& counts);
-// Replaces the counts file (a runtime file: renamed into place, not synced).
+// Replaces the counts file atomically (support/atomic_file.h).
 Result<void> write_counts(const std::string& path, const DriftCounts& counts);
 
 // A log message about drift: syslog priority, text, NFTPOLICY_DRIFT*= fields.

@@ -289,16 +289,15 @@ void Manager::render(Trigger why, const Outcome& out) {
     for (const auto& w : out.warnings) log_.warning(w);
     status_ = status_line(h, last_error_);
     if (drift_) status_ += drift_status(drift_->counts());
-    note_facts(why, out);
+    note_facts(out);
 }
 
 // ---- the metrics textfile ----------------------------------------------------
 
 // The policy's error and warning counts change only with a compile; a
 // converge that reused the held ruleset keeps them.
-void Manager::note_facts(Trigger why, const Outcome& out) {
+void Manager::note_facts(const Outcome& out) {
     facts_.last_ok = out.ok;
-    if (why == Trigger::drift && out.committed) ++facts_.drift_repairs;
     if (out.recompiled || out.failure) {
         facts_.policy_errors = out.policy_errors;
         facts_.policy_warnings = out.policy_warnings;
@@ -316,6 +315,7 @@ void Manager::write_metrics() {
         metrics_error_ = note;
         return;
     }
+    facts_.drift_repairs = drift_ ? drift_->counts().repairs : 0;  // the drift watch counts them
     auto w = metrics_.write(engine_->holding(), facts_, unix_now());
     std::string error = w ? "" : w.error().message;
     if (!error.empty() && error != metrics_error_) log_.warning("metrics textfile: " + error);

@@ -102,7 +102,7 @@ class Manager {
     Result<void> add_control();
     Result<void> add_watcher();
     Result<void> add_metrics_timer();
-    void note_facts(Trigger why, const Outcome& out);
+    void note_facts(const Outcome& out);
     void write_metrics();
     Result<void> add_monitor();
     void read_drift();
