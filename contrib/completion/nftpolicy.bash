@@ -3,24 +3,40 @@
 # stale; hosts, migrations and gates from the policy on the command line (or
 # /etc/nftpolicy/site.toml), through `nftpolicy check --list KIND POLICY`.
 
-# Options of `nftpolicy CMD...`: prints "name" or "name=" (takes a value).
+# `nftpolicy CMD... --help`, run once per binary (path and mtime) and
+# command path in a shell session: a TAB walks the words before the cursor
+# and needs the help of each command on the way. These functions leave their
+# result in _nftpolicy_out rather than print it: a command substitution is a
+# subshell, and the cache would be lost with it.
+declare -gA _nftpolicy_help_cache=()
+_nftpolicy_help() {
+    local prog=$1 path key; shift
+    path=$(command -v "$prog")
+    key="$path $(stat -L -c %Y "$path" 2>/dev/null) $*"
+    if [ -z "${_nftpolicy_help_cache[$key]+set}" ]; then
+        _nftpolicy_help_cache[$key]=$("$prog" "$@" --help 2>/dev/null)
+    fi
+    _nftpolicy_out=${_nftpolicy_help_cache[$key]}
+}
+
+# Options of `nftpolicy CMD...`: lines "name" or "name=" (takes a value).
 _nftpolicy_options() {
-    local prog=$1; shift
-    "$prog" "$@" --help 2>/dev/null | awk '
+    _nftpolicy_help "$@"
+    _nftpolicy_out=$(awk '
         /^[A-Z][A-Za-z ]*:$/ { section = $0; next }
         section == "Options:" && /^  -/ {
             split($1, names, ",")
             value = ($2 ~ /^[A-Z][A-Z0-9_]*([:=]|$)/) ? "=" : ""
             for (i in names) print names[i] value
-        }'
+        }' <<<"$_nftpolicy_out")
 }
 
-# Subcommands of `nftpolicy CMD...`.
+# Subcommands of `nftpolicy CMD...`, one a line.
 _nftpolicy_subcommands() {
-    local prog=$1; shift
-    "$prog" "$@" --help 2>/dev/null | awk '
+    _nftpolicy_help "$@"
+    _nftpolicy_out=$(awk '
         /^[A-Z][A-Za-z ]*:$/ { section = $0; next }
-        section == "Subcommands:" && /^  [a-z]/ { print $1 }'
+        section == "Subcommands:" && /^  [a-z]/ { print $1 }' <<<"$_nftpolicy_out")
 }
 
 # Names the policy declares: _nftpolicy_list KIND
@@ -43,7 +59,7 @@ _nftpolicy() {
     # Walk the words: the command path, then options and their values, then
     # positionals. The policy is the positional that is a file, wherever it
     # stands (`migration complete GATE site.toml` completes GATE from it).
-    local i w valopts="" expect_value=""
+    local i w valopts="" expect_value="" _nftpolicy_out=""
     for ((i = 1; i < ${#words[@]}; i++)); do
         [ "$i" = "$cword" ] && continue
         w=${words[i]}
@@ -60,16 +76,18 @@ _nftpolicy() {
                 ;;
         esac
         if [ ${#positionals[@]} -eq 0 ] && [ "$i" -lt "$cword" ] &&
-            _nftpolicy_subcommands "$_nftpolicy_prog" "${cmd[@]}" | grep -qx -- "$w"; then
+            _nftpolicy_subcommands "$_nftpolicy_prog" "${cmd[@]}" && grep -qx -- "$w" <<<"$_nftpolicy_out"; then
             cmd+=("$w")
-            valopts=$(_nftpolicy_options "$_nftpolicy_prog" "${cmd[@]}" | tr '\n' ' ')
+            _nftpolicy_options "$_nftpolicy_prog" "${cmd[@]}"
+            valopts=$(tr '\n' ' ' <<<"$_nftpolicy_out")
             continue
         fi
         [ "$i" -lt "$cword" ] && positionals+=("$w")
         [ -f "$w" ] && _nftpolicy_policy=$w
     done
     local opts
-    opts=$(_nftpolicy_options "$_nftpolicy_prog" "${cmd[@]}")
+    _nftpolicy_options "$_nftpolicy_prog" "${cmd[@]}"
+    opts=$_nftpolicy_out
 
     # The value of an option.
     if [[ " $(echo $opts) " == *" $prev= "* ]]; then
@@ -99,7 +117,8 @@ _nftpolicy() {
 
     # A command, or the positionals of one.
     local subs
-    subs=$(_nftpolicy_subcommands "$_nftpolicy_prog" "${cmd[@]}")
+    _nftpolicy_subcommands "$_nftpolicy_prog" "${cmd[@]}"
+    subs=$_nftpolicy_out
     if [ -n "$subs" ] && [ ${#positionals[@]} -eq 0 ]; then
         mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
         return 0

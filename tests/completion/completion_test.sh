@@ -95,6 +95,25 @@ mode=plain
 # shellcheck source=contrib/completion/nftpolicy.bash
 source "$src/contrib/completion/nftpolicy.bash"
 all_cases
+# --help is run once per command path and binary: a counting wrapper, two
+# TABs on `migration complete` (the walk needs the root, migration and
+# migration complete), then a newer binary (mtime) is asked again.
+cat >"$work/counting" <<SH
+#!/bin/sh
+[ "\$1" = check ] || echo x >>"$work/calls"
+exec "$bin" "\$@"
+SH
+chmod +x "$work/counting"
+bin_real=$bin bin=$work/counting
+run_case "nftpolicy migration complete @ -I profiles site.toml" "m.g1 m.g2 other.x"
+run_case "nftpolicy migration complete @ -I profiles site.toml" "m.g1 m.g2 other.x"
+calls=$(wc -l <"$work/calls")
+[ "$calls" = 3 ] || { echo "FAIL: --help ran $calls times for two TABs, expected 3 (cached)"; failures=$((failures + 1)); }
+touch -d '+1 minute' "$work/counting"
+run_case "nftpolicy migration " "status complete reopen set-phase"
+calls=$(wc -l <"$work/calls")
+[ "$calls" = 5 ] || { echo "FAIL: a newer binary: --help ran $calls times in all, expected 5"; failures=$((failures + 1)); }
+bin=$bin_real
 [ -r /usr/share/bash-completion/bash_completion ] ||
     { echo "FAIL: no bash-completion: run contrib/scripts/deps.sh"; exit 1; }
 mode=bash-completion
