@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -27,8 +28,11 @@ namespace detail {
 
 int talk(mnl_socket* sock, std::uint32_t portid, const nlmsghdr* request, std::uint32_t seq, const MessageFn& fn) {
     if (mnl_socket_sendto(sock, request, request->nlmsg_len) < 0) return -errno;
-    // Dump replies are at most a page or so each; element dumps can be larger.
-    std::vector<char> buf(256 * 1024);
+    // Dump replies are at most a page or so each; element dumps can be
+    // larger. Not zero-filled: the kernel writes what we read, and zeroing
+    // 256 KiB for every request was most of a small converge's time.
+    constexpr std::size_t kSize = 256 * 1024;
+    auto buf = std::make_unique_for_overwrite<char[]>(kSize);
     struct Ctx {
         const MessageFn* fn;
         bool stopped;
@@ -39,9 +43,9 @@ int talk(mnl_socket* sock, std::uint32_t portid, const nlmsghdr* request, std::u
         return MNL_CB_OK;
     };
     for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
+        const ssize_t n = mnl_socket_recvfrom(sock, buf.get(), kSize);
         if (n < 0) return -errno;
-        const int ret = mnl_cb_run(buf.data(), static_cast<std::size_t>(n), seq, portid, cb, &ctx);
+        const int ret = mnl_cb_run(buf.get(), static_cast<std::size_t>(n), seq, portid, cb, &ctx);
         if (ret < 0) return -errno;
         if (ret == MNL_CB_STOP) return 0;
     }
@@ -133,20 +137,21 @@ struct AckCollector {
 // Reads whatever acknowledgements are queued; waits up to `timeout_ms` for
 // more when none are. Returns 0, or -errno.
 int read_acks(mnl_socket* sock, AckCollector& acks, int timeout_ms) {
-    std::vector<char> buf(64 * 1024);
+    constexpr std::size_t kSize = 64 * 1024;
+    auto buf = std::make_unique_for_overwrite<char[]>(kSize);  // written by recv
     const int fd = mnl_socket_get_fd(sock);
     while (!acks.done()) {
         pollfd p{fd, POLLIN, 0};
         const int ready = poll(&p, 1, timeout_ms);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return ready < 0 ? -errno : -ETIMEDOUT;
-        const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+        const ssize_t n = recv(fd, buf.get(), kSize, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) continue;
             return -errno;  // ENOBUFS: acknowledgements were lost
         }
         std::size_t left = static_cast<std::size_t>(n);
-        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, static_cast<int>(left));
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.get()); mnl_nlmsg_ok(nlh, static_cast<int>(left));
              nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(&left))) {
             acks.on_message(nlh);
         }
