@@ -23,12 +23,12 @@ fi
 
 run_suite() {  # [TARGETS="t ..."] run_suite BUILD_DIR [cmake options...]
     local dir=$1; shift
-    echo "== configure $dir $*"
+    echo "== configure $dir $* (at ${SECONDS} s)"
     cmake -S . -B "$dir" -G Ninja -DNFTPOLICY_WERROR=ON "${launcher[@]}" "$@" >/dev/null
-    echo "== build $dir"
+    echo "== build $dir (at ${SECONDS} s)"
     # shellcheck disable=SC2086  # TARGETS is a list of target names
     ninja -C "$dir" -j "$jobs" ${TARGETS:-}
-    echo "== test $dir"
+    echo "== test $dir (at ${SECONDS} s)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 
@@ -38,4 +38,4 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 # Only the fuzz target and its one test (fuzz.front_end, 60 s from the seeds).
 TARGETS=nftpolicy_fuzz run_suite build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DNFTPOLICY_FUZZ=ON -DNFTPOLICY_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g"
-echo "== all suites passed"
+echo "== all suites passed in ${SECONDS} s"
