@@ -225,8 +225,10 @@ struct Planner {
         auto only_have = [&](const KeyElem& e) { if (!add) w.put(e); };
         const std::span<const net::Interval> wanted = s.addr ? s.addr->elements.vec() : std::span<const net::Interval>{};
         const net::Family family = s.addr ? s.addr->family : net::Family::ipv4;
+        const bool interval = (s.def.flags & NFT_SET_INTERVAL) != 0;
         if (!o.known) {
-            merge_walk(IntervalElements(wanted, family), VectorElements<KeyElem>(o.elements), only_want, only_have);
+            merge_walk(IntervalElements(wanted, family, true, interval), VectorElements<KeyElem>(o.elements),
+                       only_want, only_have);
             return w.count();
         }
         // Both sides are normalized interval lists: equal intervals give equal
@@ -234,13 +236,13 @@ struct Planner {
         // nft's leading marker belongs to the whole list: compared first.
         const std::span<const net::Interval> held = o.known->intervals.vec();
         auto has_marker = [](std::span<const net::Interval> ivs) { return !ivs.empty() && ivs.front().lo != 0; };
-        if (has_marker(wanted) != has_marker(held)) {
+        if (interval && has_marker(wanted) != has_marker(held)) {
             const KeyElem marker{0, true};
             has_marker(wanted) ? only_want(marker) : only_have(marker);
         }
         const auto [head, tail] = common_ends(wanted, held);
-        merge_walk(IntervalElements(wanted.subspan(head, wanted.size() - head - tail), family, false),
-                   IntervalElements(held.subspan(head, held.size() - head - tail), o.known->family, false),
+        merge_walk(IntervalElements(wanted.subspan(head, wanted.size() - head - tail), family, false, interval),
+                   IntervalElements(held.subspan(head, held.size() - head - tail), o.known->family, false, interval),
                    only_want, only_have);
         return w.count();
     }
@@ -252,7 +254,7 @@ struct Planner {
         if (s.def.flags & NFT_SET_MAP) {
             for (const MapElem& e : s.map_elements) w.put(e);
         } else if (s.addr != nullptr) {
-            IntervalElements elements(s.addr->elements, s.addr->family);
+            IntervalElements elements(s.addr->elements, s.addr->family, true, s.addr->interval);
             while (const KeyElem* e = elements.next()) w.put(*e);
         }
     }

@@ -1,6 +1,8 @@
 // Canonical forms for comparing what the kernel holds with what we would send.
 #include "emit/netlink_state.h"
 
+#include <cassert>
+
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <linux/netfilter/nf_tables.h>
@@ -163,8 +165,9 @@ bool operator<(const KeyElem& a, const KeyElem& b) {
     return a.end && !b.end;
 }
 
-IntervalElements::IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start)
-    : intervals_(intervals), top_(net::max_value(family)), first_(at_start) {}
+IntervalElements::IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start,
+                                   bool interval)
+    : intervals_(intervals), top_(net::max_value(family)), first_(at_start && interval), interval_(interval) {}
 
 const KeyElem* IntervalElements::next() {
     if (buf_pos_ == buf_len_) refill();
@@ -175,6 +178,11 @@ void IntervalElements::refill() {
     buf_len_ = buf_pos_ = 0;
     const std::span<const net::Interval> ivs = intervals_;
     if (next_interval_ >= ivs.size()) return;
+    if (!interval_) {  // a hash set: single addresses only
+        assert(ivs[next_interval_].lo == ivs[next_interval_].hi);
+        buf_[buf_len_++] = KeyElem{ivs[next_interval_++].lo, false};
+        return;
+    }
     const U128 lo = ivs[next_interval_].lo;
     U128 hi = ivs[next_interval_++].hi;
     while (next_interval_ < ivs.size() && hi != top_ && hi + 1 == ivs[next_interval_].lo) {

@@ -41,11 +41,14 @@ bool operator<(const KeyElem& a, const KeyElem& b);
 // reaches the top of the address space) the end element at hi+1. Adjacent
 // intervals are merged on the way (the kernel cannot hold [a,b] and [b+1,c]).
 // Reads the intervals in place: nothing is copied or materialized.
+// The elements of a hash set (no NFT_SET_INTERVAL, `interval` false) are its
+// single addresses, one element each, without markers.
 class IntervalElements {
 public:
     // `at_start`: the intervals begin the set (else they continue it, and
     // nft's leading marker, if any, came before them).
-    IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start = true);
+    IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start = true,
+                     bool interval = true);
     // The next element, or nullptr after the last; valid until the next call.
     const KeyElem* next();
 
@@ -55,6 +58,7 @@ private:
     U128 top_;
     std::size_t next_interval_ = 0;
     bool first_;
+    bool interval_;
     KeyElem buf_[3];
     std::size_t buf_len_ = 0;
     std::size_t buf_pos_ = 0;

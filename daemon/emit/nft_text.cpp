@@ -209,7 +209,7 @@ std::string counter_block(const Counter& c) {
 std::string set_block(const AddrSet& s) {
     std::string out = "\tset " + s.name + " {\n";
     out += s.family == net::Family::ipv4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
-    out += "\t\tflags interval\n";
+    if (s.interval) out += "\t\tflags interval\n";
     if (!s.comment.empty()) out += "\t\tcomment " + quote(s.comment) + "\n";
     if (!s.elements.empty()) {
         std::vector<std::string> elems;

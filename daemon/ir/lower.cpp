@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "ir/port_pieces.h"
+#include "ir/split_sets.h"
 
 namespace nftpolicy::ir {
 
@@ -562,7 +563,7 @@ Table Lowering::run() {
 }  // namespace
 
 Table lower(const resolve::Projection& projection) {
-    return Lowering(projection).run();
+    return split_address_sets(Lowering(projection).run());
 }
 
 }  // namespace nftpolicy::ir

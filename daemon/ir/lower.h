@@ -4,7 +4,8 @@
 // Shape (see docs/classification.md): base chains input/forward/output with the
 // baseline rules, then one `meta l4proto . th dport vmap @<dir>_svc` lookup that
 // jumps to one chain per disjoint (protocol, port range) piece; that chain holds
-// one rule per flow and family using the piece, matching named address sets.
+// one rule per flow and family using the piece, matching named address sets
+// (large ones split into a hash and an interval part: ir/split_sets.h).
 #pragma once
 
 #include <string>

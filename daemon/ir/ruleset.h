@@ -48,7 +48,9 @@ struct ElementSource {
     SourceSpan span;
 };
 
-// `set NAME { type ipv4_addr|ipv6_addr; flags interval; elements = {...} }`
+// `set NAME { type ipv4_addr|ipv6_addr; flags interval; elements = {...} }`,
+// or without `flags interval` (a hash set: every element one address, see
+// ir/split_sets.h), whose elements are then intervals of one address each.
 struct AddrSet {
     std::string name;
     net::Family family = net::Family::ipv4;
@@ -56,6 +58,7 @@ struct AddrSet {
     std::string comment;
     SourceSpan span;                     // the group expression that names the set
     std::vector<ElementSource> sources = {};  // in policy order; may be empty
+    bool interval = true;                // false: single addresses only, in a hash set
 };
 
 // The span of the entry that put `addr` into the set: the first source

@@ -26,9 +26,10 @@ namespace {
 
 net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }
 
-std::vector<KeyElem> elements_of(const std::vector<net::Interval>& ivs, net::Family f = net::Family::ipv4) {
+std::vector<KeyElem> elements_of(const std::vector<net::Interval>& ivs, net::Family f = net::Family::ipv4,
+                                 bool interval = true) {
     std::vector<KeyElem> out;
-    emit::IntervalElements elements(ivs, f);
+    emit::IntervalElements elements(ivs, f, true, interval);
     while (const KeyElem* e = elements.next()) out.push_back(*e);
     return out;
 }
@@ -62,7 +63,7 @@ emit::ObservedTable observed_from(const emit::DesiredTable& d) {
     for (const auto& s : d.sets) {
         emit::ObservedSet os;
         os.def = s.def;
-        if (s.addr) os.elements = elements_of(s.addr->elements, s.addr->family);
+        if (s.addr) os.elements = elements_of(s.addr->elements, s.addr->family, s.addr->interval);
         os.map_elements = s.map_elements;
         o.sets.push_back(os);
     }
@@ -406,4 +407,83 @@ TEST_CASE("a diff against our element cache sends what a diff against a full dum
             CHECK(from_dump.empty() == (before_t.sets[0].elements == after_t.sets[0].elements));
         }
     }
+}
+
+namespace {
+
+// `count` random single addresses in 10.0.0.0/20, none adjacent (a hash
+// set's content: what ir/split_sets.h puts there), seeded.
+std::vector<net::Interval> random_singles(std::uint32_t seed, std::size_t count) {
+    std::vector<net::Interval> v;
+    for (std::size_t i = 0; i < count; ++i) {
+        seed = seed * 1103515245u + 12345u;
+        const net::U128 a = 0x0a000000u + 2 * ((seed >> 8) % 2048);
+        v.push_back({a, a});
+    }
+    net::normalize(v);
+    return v;
+}
+
+ir::Table hash_table_with(std::vector<net::Interval> singles) {
+    ir::Table t = small_table();
+    t.sets[0].elements = std::move(singles);
+    t.sets[0].interval = false;
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("a hash set is declared without NFT_SET_INTERVAL and holds one element per address, no markers") {
+    const ir::Table t = hash_table_with({v4("10.0.0.1"), v4("10.0.0.9")});
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    CHECK((d->sets[0].def.flags & NFT_SET_INTERVAL) == 0);
+    CHECK(elements_of(t.sets[0].elements, net::Family::ipv4, false) ==
+          std::vector<KeyElem>{{0x0a000001u, false}, {0x0a000009u, false}});
+    emit::Plan p = emit::plan_commit(*d, nullptr, 5);
+    const auto* elems = first_of_type(p.batch, NFT_MSG_NEWSETELEM);
+    REQUIRE(elems != nullptr);
+}
+
+TEST_CASE("a hash set's diff against our element cache sends what a diff against a full dump sends") {
+    for (std::uint32_t seed = 1; seed <= 40; ++seed) {
+        INFO("seed " << seed);
+        const std::vector<net::Interval> base = random_singles(seed, 200);
+        std::vector<net::Interval> after = base;
+        // a few random removals and additions, as edits of a list would make
+        const std::vector<net::Interval> added = random_singles(seed * 7919, seed % 5);
+        if (seed % 3 != 0 && !after.empty()) after.erase(after.begin() + static_cast<long>(seed % after.size()));
+        after.insert(after.end(), added.begin(), added.end());
+        net::normalize(after);
+        const ir::Table before_t = hash_table_with(base);
+        const ir::Table after_t = hash_table_with(after);
+        auto before = emit::build_objects(before_t);
+        auto want = emit::build_objects(after_t);
+        REQUIRE(before);
+        REQUIRE(want);
+        const emit::ObservedTable dumped = observed_from(*before);
+        emit::ObservedTable cached = dumped;
+        cached.sets[0].elements.clear();
+        cached.sets[0].known = emit::IntervalContent{net::Family::ipv4, before_t.sets[0].elements};
+        const emit::Plan from_dump = emit::plan_commit(*want, &dumped, 5);
+        const emit::Plan from_cache = emit::plan_commit(*want, &cached, 5);
+        CHECK(from_cache.changes == from_dump.changes);
+        CHECK(batch_bytes(from_cache.batch) == batch_bytes(from_dump.batch));
+        CHECK(from_dump.empty() == (base == after));
+    }
+}
+
+TEST_CASE("a set that becomes a hash set is recreated with its rules") {
+    const ir::Table before_t = small_table();
+    ir::Table after_t = small_table();
+    after_t.sets[0].elements = {v4("10.0.1.5")};
+    after_t.sets[0].interval = false;
+    auto before = emit::build_objects(before_t);
+    auto after = emit::build_objects(after_t);
+    REQUIRE(before);
+    REQUIRE(after);
+    const emit::ObservedTable o = observed_from(*before);
+    const emit::Plan p = emit::plan_commit(*after, &o, 5);
+    CHECK(p.changes ==
+          std::vector<std::string>{"~ set hosts: declaration changed, recreated", "~ chain input: rules 2 -> 2"});
 }
