@@ -409,6 +409,7 @@ struct Builder {
         DesiredSet d;
         d.def.name = s.name;
         d.def.flags = s.interval ? NFT_SET_INTERVAL : 0;
+        d.def.size = s.size;
         d.def.key_type = s.family == net::Family::ipv4 ? kTypeIpv4 : kTypeIpv6;
         d.def.key_len = s.family == net::Family::ipv4 ? 4 : 16;
         d.def.udata = addr_set_udata(s.comment);

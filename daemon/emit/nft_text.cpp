@@ -209,6 +209,7 @@ std::string counter_block(const Counter& c) {
 std::string set_block(const AddrSet& s) {
     std::string out = "\tset " + s.name + " {\n";
     out += s.family == net::Family::ipv4 ? "\t\ttype ipv4_addr\n" : "\t\ttype ipv6_addr\n";
+    if (s.size != 0) out += "\t\tsize " + std::to_string(s.size) + "\n";
     if (s.interval) out += "\t\tflags interval\n";
     if (!s.comment.empty()) out += "\t\tcomment " + quote(s.comment) + "\n";
     if (!s.elements.empty()) {

@@ -59,6 +59,7 @@ struct AddrSet {
     SourceSpan span;                     // the group expression that names the set
     std::vector<ElementSource> sources = {};  // in policy order; may be empty
     bool interval = true;                // false: single addresses only, in a hash set
+    std::uint32_t size = 0;              // a hash set's `size` (0: none), see ir/split_sets.h
 };
 
 // The span of the entry that put `addr` into the set: the first source

@@ -39,11 +39,13 @@ std::optional<AddrSet> split_one(AddrSet& set) {
     Parts parts = partition(set.elements, singles);
     set.elements = std::move(parts.singles);
     set.interval = false;
+    set.size = hash_set_size(set.elements.size());
     if (parts.ranges.empty()) return std::nullopt;
     AddrSet ranges = set;
     ranges.name = ranges_set_name(set.name);
     ranges.elements = std::move(parts.ranges);
     ranges.interval = true;
+    ranges.size = 0;
     return ranges;
 }
 
@@ -103,6 +105,12 @@ void double_rules(Chain& chain, const std::map<std::string, std::string>& double
 }  // namespace
 
 std::string ranges_set_name(const std::string& set) { return set + "_ranges"; }
+
+std::uint32_t hash_set_size(std::size_t count) {
+    std::uint64_t size = 1024;
+    while (size < count + count / 2) size *= 2;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(size, 1ull << 31));
+}
 
 Table split_address_sets(Table table, std::size_t min_singles) {
     const std::map<std::string, std::string> doubled = split_sets(table.sets, min_singles);

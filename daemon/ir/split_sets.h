@@ -10,6 +10,12 @@
 // lists of hosts, so after the split a one-address edit touches only the hash
 // set.
 //
+// The hash set is declared with a `size` of at least 1.5 times its elements,
+// a power of two: with a size the kernel picks its fixed-size hash backend,
+// which takes a million elements several times faster than the resizing one
+// (bench/one_address.py); the set is recreated, with its rules, only when it
+// outgrows the size (the kernel refuses elements past it).
+//
 // The hash set keeps the set's name; the interval part is NAME_ranges and
 // exists only when the set has ranges. A rule matching the set is written
 // twice, once per part, hash part first (one lookup for a single address):
@@ -20,6 +26,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "ir/ruleset.h"
@@ -30,6 +37,9 @@ inline constexpr std::size_t kSplitMinSingles = 1024;
 
 // The name of a split set's interval part.
 std::string ranges_set_name(const std::string& set);
+
+// The `size` of a hash set of `count` addresses.
+std::uint32_t hash_set_size(std::size_t count);
 
 Table split_address_sets(Table table, std::size_t min_singles = kSplitMinSingles);
 

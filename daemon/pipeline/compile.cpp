@@ -43,6 +43,7 @@ Result<void> check_readable(const std::string& path) {
 std::optional<policy::Policy> load(const PolicyRequest& request, SourceManager& sources, Diagnostics& diags) {
     policy::LoadOptions options;
     options.search_path = request.include_paths;
+    options.lists = request.lists;
     for (auto& dir : policy::default_search_path()) options.search_path.push_back(dir);
     return policy::load_policy(request.policy, options, sources, diags);
 }

@@ -34,6 +34,9 @@ struct PolicyRequest {
     // Non-empty (apply, diff): fold in the migration state kept in this
     // directory, command line > state > policy file (docs/migrations.md).
     std::string state_dir;
+    // Address lists kept between compiles (nftpolicyd owns one); nullptr:
+    // each compile parses every list in full.
+    policy::AddressListCache* lists = nullptr;
 };
 
 // The result of a successful compile: the ruleset, what it was compiled for,

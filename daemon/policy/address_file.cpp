@@ -14,12 +14,6 @@ namespace {
 // Past this many bad lines the list is clearly not an address list; stop.
 constexpr std::size_t kMaxLineErrors = 20;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
 // Reserves room for the entries of each family (a line with ':' is IPv6), so
 // that a million-line list is never copied while the vectors grow.
 void reserve_for(const SourceFile& file, net::AddrSet& out) {
@@ -36,7 +30,7 @@ bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries
     reserve_for(file, out);
     for (std::uint32_t n = 1; n <= file.line_starts.size(); ++n) {
         std::string_view line = file.line(n);
-        std::string_view text = trim(line.substr(0, line.find('#')));
+        std::string_view text = entry_text(line);
         if (text.empty()) continue;
         auto entry = net::parse_address_entry(text);
         if (entry) {
@@ -55,6 +49,16 @@ bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries
     return errors == 0;
 }
 
+// A full parse, normalized.
+std::optional<ParsedList> parse_list(const SourceFile& list, Diagnostics& diags) {
+    ParsedList out;
+    if (!parse_lines(list, out.addrs, out.entries, diags)) return std::nullopt;
+    net::normalize(out.addrs.v4);
+    net::normalize(out.addrs.v6);
+    out.simple = out.entries == out.addrs.v4.size() + out.addrs.v6.size();
+    return out;
+}
+
 }  // namespace
 
 std::string address_error(std::string_view text, const std::string& why) {
@@ -63,7 +67,8 @@ std::string address_error(std::string_view text, const std::string& why) {
 }
 
 std::optional<AddressFile> read_address_file(const SourceFile& policy_file, const std::string& path,
-                                             SourceSpan at, SourceManager& sources, Diagnostics& diags) {
+                                             SourceSpan at, SourceManager& sources, Diagnostics& diags,
+                                             AddressListCache* cache) {
     namespace fs = std::filesystem;
     fs::path p(path);
     if (p.is_relative()) p = fs::path(policy_file.path).parent_path() / p;
@@ -74,12 +79,13 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
         diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), text.error().message));
         return std::nullopt;
     }
-    const SourceFile& list = sources.add(p.string(), std::move(*text));
-    AddressFile out{p.string(), at, {}, 0};
-    if (!parse_lines(list, out.addrs, out.entries, diags)) return std::nullopt;
-    net::normalize(out.addrs.v4);
-    net::normalize(out.addrs.v6);
+    std::optional<ParsedList> parsed = cache ? cache->lookup(p.string(), *text) : std::nullopt;
+    const SourceFile& list = sources.add(p.string(), cache ? *text : std::move(*text));
+    if (!parsed) parsed = parse_list(list, diags);
     sources.release_text(list);
+    if (!parsed) return std::nullopt;
+    AddressFile out{p.string(), at, parsed->addrs, parsed->entries};
+    if (cache) cache->remember(p.string(), std::move(*text), std::move(*parsed));
     return out;
 }
 

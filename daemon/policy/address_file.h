@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "policy/address_list_cache.h"
 #include "policy/model.h"
 #include "support/diagnostic.h"
 
@@ -19,7 +20,10 @@ std::string address_error(std::string_view text, const std::string& why);
 // Reads `path` (relative to `policy_file`'s directory unless absolute). Errors
 // point into the list file (file:line:col); `at` is the `file = ...` value,
 // used when the list cannot be read at all.
+// With a `cache`, a list read before is updated from its changed lines when
+// that is exact (policy/address_list_cache.h), and remembered.
 std::optional<AddressFile> read_address_file(const SourceFile& policy_file, const std::string& path,
-                                             SourceSpan at, SourceManager& sources, Diagnostics& diags);
+                                             SourceSpan at, SourceManager& sources, Diagnostics& diags,
+                                             AddressListCache* cache = nullptr);
 
 }  // namespace nftpolicy::policy

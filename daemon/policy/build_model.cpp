@@ -21,8 +21,8 @@ namespace {
 
 class Reader {
 public:
-    Reader(const SourceFile& file, SourceManager& sources, Diagnostics& diags)
-        : file_(file), sources_(sources), diags_(diags) {}
+    Reader(const SourceFile& file, SourceManager& sources, Diagnostics& diags, AddressListCache* lists)
+        : file_(file), sources_(sources), diags_(diags), lists_(lists) {}
 
     SourceSpan span(const toml::node& n) const { return span_of(file_, n.source()); }
     SourceSpan span(const toml::key& k) const { return span_of(file_, k.source()); }
@@ -30,6 +30,7 @@ public:
     Diagnostics& diags() { return diags_; }
     const SourceFile& file() const { return file_; }
     SourceManager& sources() { return sources_; }
+    AddressListCache* lists() { return lists_; }
 
     bool check(const toml::table& t, const TableSpec& spec) { return check_table(t, spec, file_, diags_); }
 
@@ -71,6 +72,7 @@ private:
     const SourceFile& file_;
     SourceManager& sources_;
     Diagnostics& diags_;
+    AddressListCache* lists_;
 };
 
 // ---- groups -----------------------------------------------------------------
@@ -107,7 +109,8 @@ std::optional<Group> read_group_table(Reader& r, Group g, const toml::table& t) 
         return g;
     }
     if (file) {
-        auto list = read_address_file(r.file(), file->as_string()->get(), r.span(*file), r.sources(), r.diags());
+        auto list =
+            read_address_file(r.file(), file->as_string()->get(), r.span(*file), r.sources(), r.diags(), r.lists());
         if (!list) return std::nullopt;
         g.definition = std::move(*list);
         return g;
@@ -530,8 +533,8 @@ void read_map_tables(Reader& r, const toml::node* node, const TableSpec& spec,
 }  // namespace
 
 FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, SourceManager& sources,
-                             Diagnostics& diags) {
-    Reader r(file, sources, diags);
+                             Diagnostics& diags, AddressListCache* lists) {
+    Reader r(file, sources, diags, lists);
     FilePolicy out;
     out.file = &file;
     r.check(root, schema::top);

@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "policy/address_list_cache.h"
 #include "policy/model.h"
 #include "support/diagnostic.h"
 
@@ -58,8 +59,9 @@ struct FilePolicy {
 // Builds one file's FilePolicy from its parsed TOML, reporting every schema
 // and value error. The result is usable (with errors left out) even when
 // errors were reported, so that later files can still be checked.
-// Address files (`file = "..."`) are read into `sources`.
+// Address files (`file = "..."`) are read into `sources`, through `lists`
+// when given.
 FilePolicy build_file_policy(const toml::table& root, const SourceFile& file, SourceManager& sources,
-                             Diagnostics& diags);
+                             Diagnostics& diags, AddressListCache* lists = nullptr);
 
 }  // namespace nftpolicy::policy

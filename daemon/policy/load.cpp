@@ -68,7 +68,7 @@ private:
     std::optional<Merged> load_file(const SourceFile& file) {
         auto root = parse_toml(file, diags_);
         if (!root) return std::nullopt;
-        FilePolicy own = build_file_policy(*root, file, sources_, diags_);
+        FilePolicy own = build_file_policy(*root, file, sources_, diags_, options_.lists);
         stack_.push_back(canonical(file.path));
         shown_.push_back(file.path);
         Merged below = load_includes(own);

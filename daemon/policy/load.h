@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/address_list_cache.h"
 #include "policy/model.h"
 #include "support/diagnostic.h"
 #include "support/source.h"
@@ -18,6 +19,9 @@ struct LoadOptions {
     // Directories searched, in order, for `include = ["name"]` (as name.toml)
     // after the including file's own directory.
     std::vector<std::string> search_path;
+    // Address lists kept from the last load (nftpolicyd), owned by the
+    // caller; nullptr: every list is parsed in full.
+    AddressListCache* lists = nullptr;
 };
 
 // The default search path: $NFTPOLICY_PATH (colon-separated) entries, then

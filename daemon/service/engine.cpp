@@ -70,6 +70,7 @@ void set_failure(Outcome& out, pipeline::Failure failure, const Diagnostics& dia
 Engine::Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> kernel)
     : options_(std::move(options)), kernel_(std::move(kernel)) {
     options_.policy.state_dir = options_.state.state_dir;
+    options_.policy.lists = &lists_;  // a one-line edit of a large list re-parses that line
     last_good_hash_ = last_good_hash(last_good_path(options_.state.state_dir));
     // What the last commit (ours before a restart, or the CLI's) left in
     // large sets: used only if the kernel is still at that generation.

@@ -112,6 +112,7 @@ class Engine {
     std::unique_ptr<kernel::NetlinkKernel> kernel_;
     Holding holding_;
     std::optional<kernel::KnownElements> known_;
+    policy::AddressListCache lists_;  // the address lists of the last compile
     std::vector<std::string> inputs_;  // files the last compile depended on (see note_inputs)
     Fingerprint fingerprint_;          // of inputs_ and the state file, at that compile
     std::optional<Outcome> failed_;    // that compile's failure, while the files stay the same

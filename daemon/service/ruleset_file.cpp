@@ -178,7 +178,7 @@ json table_json(const ir::Table& t) {
     for (const auto& c : t.counters) out["counters"].push_back({c.name, c.comment});
     out["sets"] = json::array();
     for (const auto& s : t.sets)
-        out["sets"].push_back({s.name, int(s.family), s.comment, s.elements.size(), s.interval});
+        out["sets"].push_back({s.name, int(s.family), s.comment, s.elements.size(), s.interval, s.size});
     out["dynamic_sets"] = json::array();
     for (const auto& s : t.dynamic_sets) {
         out["dynamic_sets"].push_back({s.name, int(s.family), s.timeout_ms, s.size, s.comment});
@@ -207,6 +207,7 @@ ir::Table table_of(const json& j, std::vector<std::size_t>& counts) {
         set.comment = s.at(2).get<std::string>();
         counts.push_back(s.at(3).get<std::size_t>());
         set.interval = s.size() < 5 || s.at(4).get<bool>();  // files before hash sets: all interval sets
+        set.size = s.size() < 6 ? 0 : s.at(5).get<std::uint32_t>();
         t.sets.push_back(std::move(set));
     }
     for (const json& s : j.at("dynamic_sets")) {

@@ -81,7 +81,9 @@ TEST_CASE("a large mixed set splits into disjoint parts and its rules double, ha
     CHECK(t.sets[0].name == "g_a_v4");
     CHECK_FALSE(t.sets[0].interval);
     CHECK(t.sets[0].elements == addresses(20, 0));
+    CHECK(t.sets[0].size == 1024);
     CHECK(t.sets[1].name == "g_a_v4_ranges");
+    CHECK(t.sets[1].size == 0);
     CHECK(t.sets[1].interval);
     CHECK(t.sets[1].elements.size() == 3);
     CHECK(t.sets[1].elements[0] == net::Interval{0x0b000000u, 0x0b000003u});
@@ -109,4 +111,12 @@ TEST_CASE("the default threshold splits from 1024 single addresses") {
     CHECK(below.sets.size() == 1);
     const Table at = split_address_sets(table_with({set("g_a_v4", addresses(1024, 1))}, {match_rule("g_a_v4")}));
     CHECK(at.sets.size() == 2);
+}
+
+TEST_CASE("a hash set's size leaves room for half as many again, in powers of two") {
+    CHECK(hash_set_size(0) == 1024);
+    CHECK(hash_set_size(682) == 1024);
+    CHECK(hash_set_size(684) == 2048);
+    CHECK(hash_set_size(1000000) == 2097152);
+    CHECK(hash_set_size(1500000) == 4194304);
 }
