@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <span>
+#include <tuple>
 
 #include "emit/netlink_encode.h"
 #include "emit/provenance.h"
@@ -87,6 +88,30 @@ void merge_walk(Want want, Have have, OnlyWant&& only_want, OnlyHave&& only_have
     }
     for (; w != nullptr; w = want.next()) only_want(*w);
     for (; h != nullptr; h = have.next()) only_have(*h);
+}
+
+// The elements of two hash sets' address lists (single addresses, sorted)
+// that only one side holds, in ascending order like merge_walk. Equal runs
+// are skipped at memory-compare speed: an edit that moves one address from
+// the start of a million-address list to its end leaves the rest of the two
+// lists equal at an offset of one, which an element-by-element walk would
+// still generate and compare.
+template <typename OnlyWant, typename OnlyHave>
+void diff_points(std::span<const net::Interval> w, std::span<const net::Interval> h, OnlyWant&& only_want,
+                 OnlyHave&& only_have) {
+    auto i = w.begin();
+    auto j = h.begin();
+    while (true) {
+        std::tie(i, j) = std::mismatch(i, w.end(), j, h.end());
+        if (i == w.end() || j == h.end()) break;
+        if (i->lo < j->lo) {
+            only_want(KeyElem{(i++)->lo, false});
+        } else {
+            only_have(KeyElem{(j++)->lo, false});
+        }
+    }
+    for (; i != w.end(); ++i) only_want(KeyElem{i->lo, false});
+    for (; j != h.end(); ++j) only_have(KeyElem{j->lo, false});
 }
 
 // How many intervals two lists share at their start and, after that, at
@@ -235,6 +260,10 @@ struct Planner {
         // elements, so only the part between a common head and tail is walked.
         // nft's leading marker belongs to the whole list: compared first.
         const std::span<const net::Interval> held = o.known->intervals.vec();
+        if (!interval) {
+            diff_points(wanted, held, only_want, only_have);
+            return w.count();
+        }
         auto has_marker = [](std::span<const net::Interval> ivs) { return !ivs.empty() && ivs.front().lo != 0; };
         if (interval && has_marker(wanted) != has_marker(held)) {
             const KeyElem marker{0, true};

@@ -79,10 +79,14 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
         diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), text.error().message));
         return std::nullopt;
     }
+    // A list the cache answers for needs no SourceFile: it has no errors to
+    // point into, and spans name the `file =` value, not the list.
     std::optional<ParsedList> parsed = cache ? cache->lookup(p.string(), *text) : std::nullopt;
-    const SourceFile& list = sources.add(p.string(), cache ? *text : std::move(*text));
-    if (!parsed) parsed = parse_list(list, diags);
-    sources.release_text(list);
+    if (!parsed) {
+        const SourceFile& list = sources.add(p.string(), cache ? *text : std::move(*text));
+        parsed = parse_list(list, diags);
+        sources.release_text(list);
+    }
     if (!parsed) return std::nullopt;
     AddressFile out{p.string(), at, parsed->addrs, parsed->entries};
     if (cache) cache->remember(p.string(), std::move(*text), std::move(*parsed));
