@@ -85,7 +85,9 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     if (!parsed) {
         const SourceFile& list = sources.add(p.string(), cache ? *text : std::move(*text));
         parsed = parse_list(list, diags);
-        sources.release_text(list);
+        if (parsed) sources.release_text(list);  // an error quotes its line
+    } else {
+        sources.note_read(p.string());
     }
     if (!parsed) return std::nullopt;
     AddressFile out{p.string(), at, parsed->addrs, parsed->entries};

@@ -95,12 +95,15 @@ void Engine::advance_known(std::uint32_t from, std::uint32_t to) {
     if (last_genid_ == from) last_genid_ = to;
 }
 
-// What to watch and fingerprint after a compile: the policy file, the files
-// the ruleset's spans name, and those the diagnostics point into; after a
-// failure also what the last good compile read (fixing an include is an
-// edit there).
+// What to watch and fingerprint after a compile: the policy file, every file
+// the compile read (includes, address lists), the files the ruleset's spans
+// name, and those the diagnostics point into; after a failure also what the
+// last good compile read (fixing an include is an edit there).
 void Engine::note_inputs(const pipeline::CompileOutput& compiled) {
     std::set<std::string> files{options_.policy.policy};
+    if (compiled.sources) {
+        for (auto& f : compiled.sources->paths()) files.insert(std::move(f));
+    }
     if (compiled.result) {
         for (auto& f : files_of(compiled.result->table)) files.insert(std::move(f));
     } else {

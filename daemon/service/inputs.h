@@ -12,10 +12,10 @@
 
 namespace nftpolicy::service {
 
-// The files a compiled table came from, as its spans name them: the policy
-// files of its rules, sets and service ports, and the address lists of its
-// sets (every file that shaped the ruleset leaves a span in it). Sorted,
-// without duplicates.
+// The files a compiled table's spans name: the policy files of its rules,
+// sets and service ports. An address list leaves no span (its set's span is
+// the `file =` value), so the engine adds every file the compile read
+// (SourceManager::paths). Sorted, without duplicates.
 std::vector<std::string> files_of(const ir::Table& table);
 // The files the diagnostics point into.
 std::vector<std::string> files_of(const Diagnostics& diags);

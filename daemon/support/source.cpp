@@ -44,6 +44,15 @@ void SourceManager::release_text(const SourceFile& file) {
     }
 }
 
+void SourceManager::note_read(std::string path) { read_.push_back(std::move(path)); }
+
+std::vector<std::string> SourceManager::paths() const {
+    std::vector<std::string> out;
+    for (const auto& f : files_) out.push_back(f.path);
+    out.insert(out.end(), read_.begin(), read_.end());
+    return out;
+}
+
 const SourceFile* SourceManager::find(std::string_view path) const {
     for (const auto& f : files_) {
         if (f.path == path) return &f;

@@ -53,9 +53,15 @@ public:
     // Frees the text of a file no span will need to quote (a large address
     // list that parsed cleanly); spans into it still print file:line:col.
     void release_text(const SourceFile& file);
+    // A file read without keeping a SourceFile (an address list answered
+    // from the daemon's cache): no span points into it, but it is an input.
+    void note_read(std::string path);
+    // Every file added or noted, in the order read: what a compile depended on.
+    std::vector<std::string> paths() const;
 
 private:
     std::deque<SourceFile> files_;
+    std::vector<std::string> read_;
 };
 
 }  // namespace nftpolicy

@@ -5,7 +5,8 @@ network namespace and a fake service manager on NOTIFY_SOCKET:
   - STATUS= names the phase, the gates, the generation and the flow count;
   - WATCHDOG=1 pings at half of WATCHDOG_USEC;
   - SIGHUP and `nftpolicy reload`: RELOADING=1 (with MONOTONIC_USEC) then READY=1;
-  - an edit of an included file (inotify): reloaded, the new port in the kernel;
+  - an edit of an included file, then of an address list (inotify): reloaded,
+    the new port, then the new address in the kernel;
   - a broken policy: `nftpolicy reload` exits 3 with file:line:col, STATUS=
     carries the error, the kernel keeps the old table, the daemon keeps running;
   - the CLI (`apply --phase final`, `migration set-phase`) while the daemon
@@ -21,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from daemon_lib import (Daemon, Policy, check, nft_table, run_test,  # noqa: E402
-                        wait_until)
+                        wait_until, write_atomic)
 
 
 def reload_pair(d, since):
@@ -83,6 +84,13 @@ def run(build, root):
           "inotify: editing the included extra.toml puts tcp/8081 in the kernel")
     ok, _ = reload_pair(d, mark)
     check(ok and "gen 2 policy" in n.last_status(), f"... framed by RELOADING=1/READY=1, now '{n.last_status()}'")
+
+    mark = len(n.msgs)
+    write_atomic(policy.admins, "10.30.0.0/24\n10.31.0.7\n")  # the address list only
+    check(wait_until(lambda: "10.31.0.7" in (nft_table() or "")),
+          "inotify: editing the address list admins.txt puts 10.31.0.7 in the kernel")
+    ok, _ = reload_pair(d, mark)
+    check(ok and "gen 3 policy" in n.last_status(), f"... framed by RELOADING=1/READY=1, now '{n.last_status()}'")
 
     before = nft_table()
     mark = len(n.msgs)
