@@ -103,7 +103,8 @@ _nftpolicy() {
                 ;;
             --list) mapfile -t COMPREPLY < <(compgen -W "hosts migrations gates groups services flows" -- "$cur") ;;
             --quiet-for) mapfile -t COMPREPLY < <(compgen -W "0s 1h 24h 2d 7d" -- "$cur") ;;
-            -I | --include-path | --state-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+            --confirm) mapfile -t COMPREPLY < <(compgen -W "30 60 90s 2m 5m" -- "$cur") ;;
+            -I | --include-path | --state-dir | --runtime-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
             --lock) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
             *) COMPREPLY=() ;;
         esac
@@ -136,7 +137,7 @@ _nftpolicy() {
             mapfile -t COMPREPLY < <(compgen -W "legacy coexist final" -- "$cur")
             return 0
             ;;
-        status:*) COMPREPLY=(); return 0 ;;
+        status:* | confirm:* | rollback:*) COMPREPLY=(); return 0 ;;
     esac
     # A policy file.
     if declare -F _filedir >/dev/null; then

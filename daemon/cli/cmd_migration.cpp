@@ -16,6 +16,7 @@
 #include "migration/flip.h"
 #include "pipeline/apply.h"
 #include "resolve/phases.h"
+#include "service/confirm.h"
 #include "state/site_state.h"
 #include "support/text.h"
 
@@ -117,13 +118,34 @@ void run_status(const MigrationArgs& args, int& exit_code) {
     }
 }
 
+// A migration commit as the state directory keeps a confirmed ruleset.
+service::SavedRuleset saved_of(const migration::Applied& a) {
+    std::size_t flows = 0;  // a counter per flow, management included
+    for (const auto& c : a.table.counters) flows += c.name.starts_with("flow_") ? 1 : 0;
+    return {a.table, a.host, a.phases, a.flipped_gates, flows, kernel::ruleset_hash(a.table)};
+}
+
 // Keeps the apply record (for `nftpolicy status`) and the element cache in
 // step with a commit, as apply does (pipeline::record_commit).
 void after_commit(const MigrationArgs& args, const migration::Applied& applied, kernel::NetlinkKernel& k) {
     std::vector<std::string> warnings;
     const pipeline::Committed committed{applied.table, applied.host, applied.phases, applied.flipped_gates};
     pipeline::record_commit(k, args.policy.policy, committed, args.kernel, applied.known_after, false, warnings);
+    // A migration step is confirmed at once: a later rollback restores it.
+    if (auto kept = service::keep_confirmed(args.kernel.state_dir, saved_of(applied)); !kept) {
+        warnings.push_back("last confirmed ruleset not saved: " + kept.error().message);
+    }
     for (const auto& w : warnings) std::cerr << "nftpolicy: warning: " << w << '\n';
+}
+
+// The lockout guard and a pending confirmation refuse the commit, unless --force.
+migration::CommitGuard commit_guard(const MigrationArgs& args) {
+    if (args.force) return {};
+    return [dir = args.kernel.state_dir](const ir::Table& table) -> std::optional<std::string> {
+        auto refused = service::cli_guard(dir, table, ssh_connection(), false);
+        if (!refused) return std::nullopt;
+        return refused->message;
+    };
 }
 
 // What the commands that change the kernel hold: the apply lock (not on a
@@ -172,6 +194,7 @@ void run_flip(const MigrationArgs& args, bool complete, int& exit_code) {
     req.now = std::time(nullptr);
     req.state_path = state::state_path(args.kernel.state_dir);
     req.known = std::move(s->known);
+    req.guard = commit_guard(args);
     Diagnostics diags;
     auto out = migration::flip_gate(*s->kernel, s->loaded.policy, s->loaded.cli, req, diags);
     print_diagnostics(diags);
@@ -190,7 +213,7 @@ void run_set_phase(const MigrationArgs& args, int& exit_code) {
     auto s = open_session(args, exit_code);
     if (!s) return;
     migration::PhaseRequest req{args.target, *phase, args.dry_run, std::time(nullptr),
-                                state::state_path(args.kernel.state_dir), std::move(s->known)};
+                                state::state_path(args.kernel.state_dir), std::move(s->known), commit_guard(args)};
     Diagnostics diags;
     auto out = migration::set_phase(*s->kernel, s->loaded.policy, s->loaded.cli, req, diags);
     print_diagnostics(diags);
@@ -206,6 +229,11 @@ void add_options(CLI::App& cmd, MigrationArgs& args) {
     add_table_option(cmd, args.policy.table, "name of the inet table nftpolicy owns (default: [settings] table, "
                                               "else nftpolicy)");
     add_kernel_options(cmd, args.kernel);
+}
+
+void add_guard_force(CLI::App& cmd, MigrationArgs& args) {
+    cmd.add_flag("--force", args.force, "commit even while a confirmation is pending, or a ruleset that cuts "
+                                        "management access");
 }
 
 void register_status_cmd(CLI::App& parent, int& exit_code) {
@@ -234,9 +262,12 @@ void register_flip_cmd(CLI::App& parent, bool complete, int& exit_code) {
     if (complete) {
         cmd->add_option("--quiet-for", args->quiet_for, "refuse while a retired flow was used within this window "
                                                         "(default: the migration's quiet_for, else 24h)");
-        cmd->add_flag("--force", args->force, "complete despite recent users or incomplete evidence");
+        cmd->add_flag("--force", args->force, "complete despite recent users or incomplete evidence, a pending "
+                                              "confirmation or a ruleset that cuts management access");
         cmd->add_flag("--cut-established", args->cut_established,
                       "after the commit, delete the conntrack entries of connections the retired flows accepted");
+    } else {
+        add_guard_force(*cmd, *args);
     }
     cmd->callback([args, complete, &exit_code] { run_flip(*args, complete, exit_code); });
 }
@@ -248,6 +279,7 @@ void register_set_phase_cmd(CLI::App& parent, int& exit_code) {
     cmd->add_option("PHASE", args->phase, "legacy, coexist or final")->required();
     add_options(*cmd, *args);
     cmd->add_flag("--dry-run", args->dry_run, "print what would change; change nothing");
+    add_guard_force(*cmd, *args);
     cmd->callback([args, &exit_code] { run_set_phase(*args, exit_code); });
 }
 

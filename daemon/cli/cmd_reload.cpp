@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/kernel_common.h"
 #include "service/control.h"
 
 namespace nftpolicy::cli {
@@ -18,11 +19,13 @@ struct ReloadArgs {
     std::string runtime_dir = service::kDefaultRuntimeDir;
     int timeout = 120;
     bool status = false;
+    bool force = false;  // past the lockout guard
 };
 
 void run(const ReloadArgs& args, int& exit_code) {
     auto reply =
-        service::send_command(args.runtime_dir, args.status ? "status" : "reload", args.timeout);
+        service::send_command(args.runtime_dir, args.status ? "status" : args.force ? "reload force" : "reload",
+                              args.timeout);
     if (!reply) {
         std::cerr << "nftpolicy: error: " << reply.error().message << '\n';
         exit_code = reply.error().kind == ErrorKind::conflict ? exit_busy : exit_system;
@@ -44,13 +47,12 @@ void register_reload(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<ReloadArgs>();
     auto* cmd = app.add_subcommand(
         "reload", "ask the running nftpolicyd to reload the policy; wait for the result");
-    cmd->add_option("--runtime-dir", args->runtime_dir,
-                    "nftpolicyd's runtime directory (control socket)")
-        ->capture_default_str();
+    add_runtime_dir_option(*cmd, args->runtime_dir);
     cmd->add_option("--timeout", args->timeout, "seconds to wait for the outcome")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--status", args->status, "only print the daemon's status line; reload nothing");
+    cmd->add_flag("--force", args->force, "load the policy even if its ruleset cuts management access");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }
 

@@ -1,6 +1,9 @@
 // `nftpolicy status`: whether our table is in the kernel, the ruleset
 // generation, what the last apply committed (policy, host, phases, gates,
-// ruleset hash; from the state directory) and the counter of every flow.
+// ruleset hash; from the state directory), a pending confirmation (deadline,
+// what a rollback restores) and the counter of every flow.
+#include <algorithm>
+#include <ctime>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "cli/common.h"
 #include "cli/kernel_common.h"
 #include "ir/lower.h"
+#include "service/confirm.h"
 
 namespace nftpolicy::cli {
 
@@ -47,6 +51,42 @@ nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
     return out;
 }
 
+using Confirmation = std::optional<service::ConfirmRecord>;
+
+std::int64_t seconds_left(const service::ConfirmRecord& r) {
+    return std::max<std::int64_t>(r.deadline - static_cast<std::int64_t>(std::time(nullptr)), 0);
+}
+
+nlohmann::json confirmation_json(const service::ConfirmRecord& r) {
+    const bool pending = r.state == service::ConfirmState::pending;
+    nlohmann::json out{{"state", pending ? "pending" : "rolled-back"},
+                       {"armed_at", r.armed},
+                       {"deadline", r.deadline},
+                       {"seconds_left", pending ? seconds_left(r) : 0},
+                       {"applied_hash", r.applied},
+                       {"restore_hash", r.restore},
+                       {"policy", r.policy},
+                       {"enforcer", service::enforcer_name(r.enforcer)}};
+    if (!pending) {
+        out["rolled_back_at"] = r.rolled_back_at;
+        out["reason"] = r.reason;
+    }
+    return out;
+}
+
+std::string confirmation_text(const service::ConfirmRecord& r) {
+    if (r.state == service::ConfirmState::rolled_back) {
+        return fmt::format("confirmation: ROLLED BACK at {} ({}): ruleset {} of {} was not confirmed; the last "
+                           "confirmed ruleset {} was restored\n",
+                           service::format_time(r.rolled_back_at), r.reason, r.applied,
+                           service::format_time(r.armed), r.restore);
+    }
+    return fmt::format("confirmation: PENDING until {} ({} s left; enforced by {}): without `nftpolicy confirm`, "
+                       "ruleset {} goes and the last confirmed ruleset {} comes back\n",
+                       service::format_time(r.deadline), seconds_left(r), service::enforcer_name(r.enforcer),
+                       r.applied, r.restore);
+}
+
 void print_text(const kernel::KernelView& view, const std::string& table,
                 const std::optional<kernel::ApplyRecord>& record) {
     std::cout << fmt::format("table inet {}: {} (ruleset generation {})\n", table,
@@ -65,12 +105,17 @@ void print_text(const kernel::KernelView& view, const std::string& table,
 }
 
 void run(const StatusArgs& args, int& exit_code) {
+    auto confirmation = service::read_confirm(service::confirm_path(args.kernel.state_dir));
+    if (!confirmation) return report_error(confirmation.error(), exit_code);
     auto status = pipeline::status(args.kernel, args.table);
     if (!status) return report_error(status.error(), exit_code);
     if (args.json) {
-        std::cout << to_json(status->view, status->table, status->record).dump(2) << '\n';
+        auto doc = to_json(status->view, status->table, status->record);
+        if (*confirmation) doc["confirmation"] = confirmation_json(**confirmation);
+        std::cout << doc.dump(2) << '\n';
     } else {
         print_text(status->view, status->table, status->record);
+        if (*confirmation) std::cout << confirmation_text(**confirmation);
     }
 }
 

@@ -16,5 +16,7 @@ void register_migration(CLI::App& app, int& exit_code);  // cmd_migration.cpp
 void register_reload(CLI::App& app, int& exit_code);     // cmd_reload.cpp: ask nftpolicyd
 void register_matrix(CLI::App& app, int& exit_code);     // cmd_matrix.cpp
 void register_metrics(CLI::App& app, int& exit_code);    // cmd_metrics.cpp
+void register_confirm(CLI::App& app, int& exit_code);    // cmd_confirm.cpp
+void register_rollback(CLI::App& app, int& exit_code);   // cmd_confirm.cpp
 
 }  // namespace nftpolicy::cli

@@ -103,6 +103,7 @@ int exit_code_of(pipeline::FailureKind kind) {
         case FailureKind::busy: return exit_busy;
         case FailureKind::kernel: return exit_kernel;
         case FailureKind::system: return exit_system;
+        case FailureKind::refused: return exit_refused;
     }
     return exit_system;
 }

@@ -22,7 +22,7 @@ enum Exit : int {
     exit_system = 4,         // I/O, permissions, netlink failure
     exit_kernel = 5,         // the kernel rejected the ruleset; nothing was changed
     exit_busy = 6,           // another apply holds the lock, or the ruleset kept changing
-    exit_refused = 7,        // `migration complete`: recent legacy users (or incomplete evidence); nothing changed
+    exit_refused = 7,        // a safety check refused (legacy users, lockout guard, pending confirmation); nothing changed
 };
 
 inline constexpr const char* kDefaultPolicy = pipeline::kDefaultPolicy;

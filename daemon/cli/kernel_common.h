@@ -2,6 +2,8 @@
 // lock and state-file options and the mapping of errors to exit codes.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +20,16 @@ struct KernelArgs : pipeline::StateOptions {
 
 // Adds --lock, --lock-timeout and --state-dir.
 void add_kernel_options(CLI::App& cmd, pipeline::StateOptions& args);
+
+// Adds --runtime-dir: where nftpolicyd's control socket is.
+void add_runtime_dir_option(CLI::App& cmd, std::string& runtime_dir);
+
+// `--confirm` values: whole seconds ("30") or a duration ("90s", "2m"),
+// from 1 s to service::kMaxConfirmSeconds; nullopt otherwise.
+std::optional<std::int64_t> parse_confirm_duration(const std::string& value);
+
+// $SSH_CONNECTION, empty when unset: the session the lockout guard keeps.
+std::string ssh_connection();
 
 // Prints "nftpolicy: error: ..." (or the error's diagnostics, rendered like
 // policy errors: location, source line, caret) and sets the exit code for

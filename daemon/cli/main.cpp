@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
     register_reload(app, exit_code);
     register_matrix(app, exit_code);
     register_metrics(app, exit_code);
+    register_confirm(app, exit_code);
+    register_rollback(app, exit_code);
     take_one_value_per_occurrence(app);
     // Every command-line error reads like the others: "nftpolicy: error: ...".
     app.failure_message([](const CLI::App*, const CLI::Error& e) {

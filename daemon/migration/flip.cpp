@@ -138,7 +138,10 @@ namespace {
 // state directory fails with the kernel untouched.
 Result<kernel::ApplyReport> apply_with_state(kernel::NetlinkKernel& k, const ir::Table& table,
                                              const kernel::ApplyOptions& options, const std::string& path,
-                                             const state::SiteState& next) {
+                                             const state::SiteState& next, const CommitGuard& guard) {
+    if (guard) {
+        if (auto why = guard(table)) return fail(ErrorKind::refused, *why);
+    }
     auto pending = state::prepare_state(path, next);
     if (!pending) return tl::unexpected(pending.error());
     auto report = kernel::apply(k, table, options);
@@ -181,7 +184,7 @@ Result<void> commit_flip(kernel::NetlinkKernel& k, const FlipRequest& req, const
         }
         return {};
     }
-    auto report = apply_with_state(k, after.table, commit, req.state_path, next);
+    auto report = apply_with_state(k, after.table, commit, req.state_path, next, req.guard);
     if (!report) return tl::unexpected(report.error());
     out.changes = std::move(report->changes);
     out.committed = report->committed;
@@ -243,7 +246,7 @@ Result<PhaseOutcome> set_phase(kernel::NetlinkKernel& k, const policy::Policy& p
     options.dry_run = req.dry_run;
     options.known = known ? &*known : nullptr;
     auto report = req.dry_run ? kernel::apply(k, compiled->table, options)
-                              : apply_with_state(k, compiled->table, options, req.state_path, next);
+                              : apply_with_state(k, compiled->table, options, req.state_path, next, req.guard);
     if (!report) return tl::unexpected(report.error());
     out.changes = std::move(report->changes);
     out.committed = report->committed;

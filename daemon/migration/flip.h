@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <optional>
@@ -28,6 +29,10 @@
 #include "migration/facts.h"
 
 namespace nftpolicy::migration {
+
+// Asked before a commit with the ruleset about to be committed: a reason to
+// refuse it (the CLI's lockout guard, service/confirm.h), or nothing.
+using CommitGuard = std::function<std::optional<std::string>(const ir::Table&)>;
 
 // What a commit left in the kernel: for the apply record and the element
 // cache of the next commit.
@@ -51,6 +56,7 @@ struct FlipRequest {
     // Elements of large sets from the last commit (kernel::KnownElements):
     // spares reading them back from the kernel while the generation holds.
     std::optional<kernel::KnownElements> known;
+    CommitGuard guard = {};
 };
 
 struct FlipOutcome {
@@ -87,6 +93,7 @@ struct PhaseRequest {
     std::int64_t now = 0;
     std::string state_path;
     std::optional<kernel::KnownElements> known;
+    CommitGuard guard = {};
 };
 
 struct PhaseOutcome {

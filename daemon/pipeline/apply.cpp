@@ -143,9 +143,16 @@ ApplyOutput apply(const ApplyRequest& request) {
         out.result = tl::unexpected(failure_of(k.error()));
         return out;
     }
+    if (request.before_commit && !request.dry_run) {
+        if (auto refused = request.before_commit(*compiled.result)) {
+            out.result = tl::unexpected(*refused);
+            return out;
+        }
+    }
     auto applied = commit(**k, request.policy.policy, *compiled.result, request.state, request.dry_run,
                           kernel::read_known(request.state.elements_path()));
     if (!applied) {
+        if (request.commit_failed) request.commit_failed();
         // A kernel rejection located in the policy reads like any policy error.
         for (const Diagnostic& d : applied.error().diagnostics) out.diagnostics.add(d);
         out.result = tl::unexpected(failure_of(applied.error()));
@@ -154,6 +161,7 @@ ApplyOutput apply(const ApplyRequest& request) {
     if (choices) {
         if (auto r = choices->commit(); !r) applied->warnings.push_back(r.error().message);
     }
+    if (request.after_commit && !request.dry_run) request.after_commit(*compiled.result, *applied);
     out.result = std::move(*applied);
     return out;
 }

@@ -5,6 +5,7 @@
 // values; never prints.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,17 +31,25 @@ struct StateOptions {
     std::string elements_path() const { return state_dir + "/elements"; }
 };
 
+struct Applied {
+    std::string table;
+    kernel::ApplyReport report;
+    std::vector<std::string> warnings;  // state files that could not be written
+};
+
 struct ApplyRequest {
     PolicyRequest policy;
     StateOptions state;
     bool dry_run = false;  // compute the changes without the lock, commit nothing
     bool force = false;    // apply even an empty ruleset (see empty_ruleset)
-};
-
-struct Applied {
-    std::string table;
-    kernel::ApplyReport report;
-    std::vector<std::string> warnings;  // state files that could not be written
+    // Under the lock, after the compile and before the commit (never on a
+    // dry run): a failure refuses the apply and nothing changes. The CLI's
+    // lockout guard and confirmation record (service/confirm.h).
+    std::function<std::optional<Failure>(const Compiled&)> before_commit = {};
+    // Under the lock, after a commit went through (or found nothing to do).
+    std::function<void(const Compiled&, Applied&)> after_commit = {};
+    // After a failed commit (the kernel unchanged).
+    std::function<void()> commit_failed = {};
 };
 
 struct ApplyOutput {

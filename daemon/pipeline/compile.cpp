@@ -24,6 +24,7 @@ Failure failure_of(const Error& error) {
     switch (error.kind) {
         case ErrorKind::kernel: return {FailureKind::kernel, message};
         case ErrorKind::conflict: return {FailureKind::busy, message};
+        case ErrorKind::refused: return {FailureKind::refused, message};
         case ErrorKind::io:
         case ErrorKind::invalid:
         case ErrorKind::permission: return {FailureKind::system, message};

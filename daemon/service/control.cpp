@@ -32,6 +32,7 @@ constexpr Kind kKinds[] = {
     {pipeline::FailureKind::busy, "busy"},
     {pipeline::FailureKind::kernel, "kernel"},
     {pipeline::FailureKind::system, "system"},
+    {pipeline::FailureKind::refused, "refused"},
 };
 
 Result<void> errno_fail(const std::string& what) {
@@ -187,6 +188,10 @@ Result<std::string> read_all(int fd, int timeout_seconds) {
 }
 
 }  // namespace
+
+bool daemon_answers(const std::string& runtime_dir) {
+    return send_command(runtime_dir, "status", 5).has_value();
+}
 
 Result<Reply> send_command(const std::string& runtime_dir, const std::string& command,
                            int timeout_seconds) {

@@ -50,4 +50,7 @@ std::optional<std::uint32_t> peer_uid(int fd);
 Result<Reply> send_command(const std::string& runtime_dir, const std::string& command,
                            int timeout_seconds);
 
+// Whether a daemon answers `status` on the control socket of `runtime_dir`.
+bool daemon_answers(const std::string& runtime_dir);
+
 }  // namespace nftpolicy::service

@@ -8,6 +8,7 @@
 
 #include "kernel/apply_lock.h"
 #include "kernel/element_cache.h"
+#include "service/confirm.h"
 #include "service/fallback.h"
 #include "service/ruleset_file.h"
 #include "state/site_state.h"
@@ -26,6 +27,8 @@ const char* held_name(Held held) {
             return "kept";
         case Held::builtin:
             return "built-in";
+        case Held::rolled_back:
+            return "rolled back";
     }
     return "?";
 }
@@ -40,6 +43,8 @@ std::string record_path(Held held, const std::string& policy) {
             return "(nftpolicyd: last good ruleset)";
         case Held::builtin:
             return "(nftpolicyd: built-in ruleset)";
+        case Held::rolled_back:
+            return "(nftpolicyd: last confirmed ruleset)";
         case Held::nothing:
         case Held::policy:
         case Held::kept:
@@ -126,7 +131,7 @@ std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompi
             out.policy_warnings = failed_->policy_warnings;
             return nullptr;
         }
-        if (holding_.held == Held::policy) return holding_.compiled;
+        if (holding_.held == Held::policy || holding_.held == Held::rolled_back) return holding_.compiled;
     }
     out.recompiled = true;
     failed_.reset();
@@ -191,7 +196,41 @@ bool Engine::kernel_has_table(const std::string& table) {
     return view && view->table.has_value();
 }
 
-Outcome Engine::converge(bool recompile) {
+// Why a freshly compiled ruleset must not replace the held one: it is the
+// ruleset a rollback took back (until `nftpolicy apply` loads it again),
+// or it cuts management access (lockout guard).
+std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, bool force) const {
+    const std::string& dir = options_.state.state_dir;
+    auto record = read_confirm(confirm_path(dir));
+    const std::string hash = kernel::ruleset_hash(next.table);
+    if (record && *record && (*record)->state == ConfirmState::rolled_back && (*record)->applied == hash) {
+        return pipeline::Failure{pipeline::FailureKind::refused,
+                                 fmt::format("the policy compiles to ruleset {}, which was rolled back at {} ({}); "
+                                             "`nftpolicy apply` loads it again",
+                                             hash, format_time((*record)->rolled_back_at), (*record)->reason)};
+    }
+    if (force || !holding_.compiled || holding_.held == Held::builtin || holding_.compiled->table.name != next.table.name) {
+        return std::nullopt;
+    }
+    auto cut = lockout_refusal(holding_.compiled->table, next.table, std::nullopt);
+    if (!cut) return std::nullopt;
+    return pipeline::Failure{pipeline::FailureKind::refused, *cut + " (`nftpolicy reload --force` loads it anyway)"};
+}
+
+// The ruleset of the policy is the last confirmed one, unless an
+// `apply --confirm` waits for its confirmation.
+void Engine::keep_last_good(const pipeline::Compiled& target, Outcome& out) {
+    auto record = read_confirm(confirm_path(options_.state.state_dir));
+    if (!record || (*record && (*record)->state == ConfirmState::pending)) return;
+    if (last_good_hash_ == holding_.hash) return;
+    if (auto w = write_last_good(last_good_path(options_.state.state_dir), saved_of(target)); !w) {
+        out.warnings.push_back("last good ruleset not saved: " + w.error().message);
+    } else {
+        last_good_hash_ = holding_.hash;
+    }
+}
+
+Outcome Engine::converge(bool recompile, bool force) {
     Outcome out;
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
@@ -199,10 +238,17 @@ Outcome Engine::converge(bool recompile) {
         return out;
     }
     auto target = compile_if_needed(recompile, out);
+    if (target && target != holding_.compiled) {
+        if (auto refused = refuse(*target, force)) {
+            set_failure(out, *refused, {});
+            target = nullptr;
+        }
+    }
     const bool compiled = target != nullptr;
     if (!target) target = holding_.compiled;  // keep (and restore) what is held
     if (!target) return out;
-    const Held held = compiled ? Held::policy : holding_.held;
+    // A rollback stays what is held while nothing it was compiled from changed.
+    const Held held = compiled && target != holding_.compiled ? Held::policy : holding_.held;
     Outcome commit_out;
     if (!commit(target, held, options_.policy.policy, compiled ? out : commit_out)) return out;
     if (!compiled) {
@@ -211,14 +257,73 @@ Outcome Engine::converge(bool recompile) {
         return out;
     }
     out.ok = true;
-    if (last_good_hash_ != holding_.hash) {
-        if (auto w = write_last_good(last_good_path(options_.state.state_dir), saved_of(*target));
-            !w) {
-            out.warnings.push_back("last good ruleset not saved: " + w.error().message);
-        } else {
-            last_good_hash_ = holding_.hash;
-        }
+    keep_last_good(*target, out);
+    return out;
+}
+
+Outcome Engine::confirm(std::int64_t now, std::string& message) {
+    Outcome out;
+    auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+    if (!lock) {
+        set_failure(out, pipeline::failure_of(lock.error()), {});
+        return out;
     }
+    auto pending = pending_record(options_.state.state_dir);
+    if (pending && now >= pending->deadline) {
+        out = rollback_locked("confirmed too late", true, now, message);
+        set_failure(out, {pipeline::FailureKind::refused, "too late: the deadline was " +
+                                                              format_time(pending->deadline) + "; " + message},
+                    {});
+        return out;
+    }
+    auto done = confirm_pending(options_.state.state_dir, now);
+    if (!done) {
+        set_failure(out, {pipeline::FailureKind::refused, done.error().message}, {});
+        return out;
+    }
+    last_good_hash_ = done->applied;
+    message = fmt::format("confirmed: ruleset {} is now the last confirmed ruleset", done->applied);
+    out.ok = true;
+    return out;
+}
+
+Outcome Engine::rollback(const std::string& reason, bool if_pending, std::int64_t now, std::string& message) {
+    Outcome out;
+    auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+    if (!lock) {
+        set_failure(out, pipeline::failure_of(lock.error()), {});
+        return out;
+    }
+    return rollback_locked(reason, if_pending, now, message);
+}
+
+Outcome Engine::rollback_locked(const std::string& reason, bool if_pending, std::int64_t now,
+                                std::string& message) {
+    Outcome out;
+    const std::string& dir = options_.state.state_dir;
+    auto record = read_confirm(confirm_path(dir));
+    if (!record) {
+        set_failure(out, pipeline::failure_of(record.error()), {});
+        return out;
+    }
+    const bool pending = *record && (*record)->state == ConfirmState::pending;
+    if (if_pending && (!pending || now < (*record)->deadline)) {
+        message = "nothing to roll back: no confirmation is due";
+        out.ok = true;
+        return out;
+    }
+    auto target = restore_point(dir, pending ? *record : std::optional<ConfirmRecord>());
+    if (!target) {
+        set_failure(out, pipeline::failure_of(target.error()), {});
+        return out;
+    }
+    if (!commit(*target, Held::rolled_back, options_.policy.policy, out)) return out;
+    if (pending) {
+        if (auto m = mark_rolled_back(dir, **record, reason, now); !m) out.warnings.push_back(m.error().message);
+    }
+    message = fmt::format("rolled back to the last confirmed ruleset {}: {} in one transaction", holding_.hash,
+                          out.committed ? fmt::format("{} changes", out.changes.size()) : "nothing to change");
+    out.ok = true;
     return out;
 }
 

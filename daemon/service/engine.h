@@ -34,6 +34,7 @@ enum class Held {
     last_good,  // the state directory's last good ruleset (the policy was broken at start)
     kept,       // a table already in the kernel, left as found (broken policy, no last good)
     builtin,    // the safe built-in ruleset (fallback.h)
+    rolled_back,  // the last confirmed ruleset, after an `apply --confirm` went unconfirmed
 };
 const char* held_name(Held held);
 
@@ -73,7 +74,18 @@ class Engine {
     // state file changed since the last compile), and make the kernel hold
     // the result, committing only what differs. An invalid policy keeps (and
     // restores) the ruleset held before.
-    Outcome converge(bool recompile);
+    // The lockout guard refuses a new ruleset that cuts the management
+    // access of the held one, unless `force`.
+    Outcome converge(bool recompile, bool force = false);
+
+    // `nftpolicy confirm` (service/confirm.h): the unconfirmed ruleset becomes
+    // the last confirmed one. Past the deadline it rolls back instead and
+    // fails. `message` says what happened.
+    Outcome confirm(std::int64_t now, std::string& message);
+    // Commits the last confirmed ruleset (Held::rolled_back) and marks the
+    // pending record rolled back; with `if_pending`, only when a
+    // confirmation is pending and its deadline has passed.
+    Outcome rollback(const std::string& reason, bool if_pending, std::int64_t now, std::string& message);
 
     const Holding& holding() const { return holding_; }
     // Files the last compile depended on, and the state file: what to watch.
@@ -107,6 +119,9 @@ class Engine {
                 const std::string& policy_path, Outcome& out);
     void fall_back(Outcome& out);
     bool kernel_has_table(const std::string& table);
+    std::optional<pipeline::Failure> refuse(const pipeline::Compiled& next, bool force) const;
+    void keep_last_good(const pipeline::Compiled& target, Outcome& out);
+    Outcome rollback_locked(const std::string& reason, bool if_pending, std::int64_t now, std::string& message);
 
     EngineOptions options_;
     std::unique_ptr<kernel::NetlinkKernel> kernel_;

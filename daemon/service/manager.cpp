@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "resolve/phases.h"
+#include "service/confirm.h"
 #include "service/control.h"
 #include "service/drift_watch.h"
 #include "state/site_state.h"
@@ -35,6 +37,8 @@ const char* trigger_name(Trigger why) {
             return "migration state changed";
         case Trigger::drift:
             return "drift";
+        case Trigger::confirm:
+            return "confirmation";
     }
     return "?";
 }
@@ -49,6 +53,7 @@ constexpr std::size_t kStatusErrorMax = 300;
 int strength(Trigger why) {
     switch (why) {
         case Trigger::drift:
+        case Trigger::confirm:
             return 0;
         case Trigger::state:
             return 1;
@@ -94,8 +99,19 @@ std::string what_is_held(const Holding& h) {
             return "KEPT the table found in the kernel (the policy does not load, no last good)";
         case Held::builtin:
             return "BUILT-IN safe ruleset: " + h.note + ", all else dropped";
+        case Held::rolled_back:
+            return "ROLLED BACK to the last confirmed ruleset (an apply --confirm was not confirmed)";
     }
     return "?";
+}
+
+// "; CONFIRM by 2026-12-02 14:31:07 UTC (23 s left), else back to HASH".
+std::string confirm_status(const std::string& state_dir) {
+    auto r = read_confirm(confirm_path(state_dir));
+    if (!r || !*r || (*r)->state != ConfirmState::pending) return "";
+    const std::int64_t left = std::max<std::int64_t>((*r)->deadline - std::time(nullptr), 0);
+    return fmt::format("; CONFIRM by {} ({} s left), else back to {}", format_time((*r)->deadline), left,
+                       (*r)->restore);
 }
 
 std::string status_line(const Holding& h, const std::string& last_error) {
@@ -241,7 +257,7 @@ Result<void> Manager::setup() {
     if (!engine) return tl::unexpected(engine.error());
     engine_ = std::move(*engine);
     for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control,
-                      &Manager::add_metrics_timer, &Manager::add_monitor}) {
+                      &Manager::add_metrics_timer, &Manager::add_monitor, &Manager::add_confirm_timer}) {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
@@ -287,7 +303,7 @@ void Manager::render(Trigger why, const Outcome& out) {
                       &fields);
     }
     for (const auto& w : out.warnings) log_.warning(w);
-    status_ = status_line(h, last_error_);
+    status_ = status_line(h, last_error_) + confirm_status(options_.engine.state.state_dir);
     if (drift_) status_ += drift_status(drift_->counts());
     note_facts(out);
 }
@@ -350,8 +366,10 @@ Outcome Manager::converge(Trigger why) {
     }
     // File changes recompile too: the watched list comes from the ruleset's
     // spans and may miss an include that shaped nothing in it.
+    // The CLI guarded what it committed (and may have been forced): adopt it.
+    const bool force = why == Trigger::state || std::exchange(force_next_, false);
     Outcome out = engine_->converge(why == Trigger::signal || why == Trigger::client ||
-                                    why == Trigger::files);
+                                    why == Trigger::files, force);
     if (out.failure && out.failure->kind == pipeline::FailureKind::busy && !immediate(why)) {
         schedule(why, kBusyRetryUsec);  // the CLI holds the lock: try again
     }
@@ -410,13 +428,15 @@ void Manager::answer_clients(const Outcome& out) {
 
 void Manager::client_request(Client& c) {
     const std::string cmd = c.request.substr(0, c.request.find('\n'));
-    if (cmd == "reload") {
+    if (cmd == "reload" || cmd == "reload force") {
+        force_next_ = cmd == "reload force";
         c.waiting = true;
         sd_event_source_set_enabled(c.source.get(), SD_EVENT_OFF);
         schedule(Trigger::client, 0);
         return;
     }
     if (cmd == "status") return answer(c, nullptr);
+    if (cmd.starts_with("confirm") || cmd.starts_with("rollback")) return confirm_command(c, cmd);
     Outcome bad;
     bad.failure = pipeline::Failure{pipeline::FailureKind::system, "unknown command '" + cmd + "'"};
     bad.error = bad.failure->message;
@@ -454,6 +474,85 @@ int Manager::on_accept(sd_event_source*, int fd, std::uint32_t, void* self) {
         c->source.reset(s);
         m->clients_.push_back(std::move(c));
     }
+}
+
+// ---- the deadline of `apply --confirm` ---------------------------------------------
+
+Result<void> Manager::add_confirm_timer() {
+    sd_event_source* t = nullptr;
+    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_REALTIME, 0, kTimerAccuracyUsec, on_confirm_timer, this);
+        r < 0) {
+        return fail(ErrorKind::io, std::string("confirm timer: ") + std::strerror(-r));
+    }
+    confirm_timer_.reset(t);
+    sd_event_source_set_enabled(t, SD_EVENT_OFF);
+    return {};
+}
+
+// The timer fires at the earlier of `deadline` (a `confirm-arm` that comes
+// before its record) and the pending record's deadline; off when neither.
+void Manager::arm_confirm(std::optional<std::int64_t> deadline) {
+    auto r = read_confirm(confirm_path(options_.engine.state.state_dir));
+    if (!r) log_.error("confirmation record: " + r.error().message);
+    if (r && *r && (*r)->state == ConfirmState::pending) {
+        deadline = deadline ? std::min(*deadline, (*r)->deadline) : (*r)->deadline;
+    }
+    if (!deadline) {
+        sd_event_source_set_enabled(confirm_timer_.get(), SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(confirm_timer_.get(), static_cast<std::uint64_t>(*deadline) * 1000000);
+    sd_event_source_set_enabled(confirm_timer_.get(), SD_EVENT_ONESHOT);
+}
+
+// Journal, STATUS= and metrics after a confirm or rollback.
+void Manager::finish(const Outcome& out) {
+    rewatch();
+    drift_synced(out);
+    render(Trigger::confirm, out);
+    sd_notifyf(0, "STATUS=%s", status_.c_str());
+    write_metrics();
+}
+
+int Manager::on_confirm_timer(sd_event_source*, std::uint64_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    std::string message;
+    Outcome out = m->engine_->rollback("deadline passed", true, std::time(nullptr), message);
+    m->log_.info("confirmation deadline: " + (out.ok ? message : out.error));
+    m->finish(out);
+    if (out.failure && out.failure->kind == pipeline::FailureKind::busy) {
+        m->arm_confirm(std::time(nullptr) + 1);  // the CLI holds the lock: try again
+        return 0;
+    }
+    m->arm_confirm(std::nullopt);  // replaced by a later deadline: wait for that one
+    return 0;
+}
+
+void Manager::confirm_command(Client& c, const std::string& cmd) {
+    std::string message;
+    Outcome out;
+    const std::int64_t now = std::time(nullptr);
+    if (cmd.starts_with("confirm-arm")) {
+        const std::string arg = cmd.size() > 12 ? cmd.substr(12) : "";
+        arm_confirm(arg.empty() ? std::nullopt : std::optional<std::int64_t>(std::strtoll(arg.c_str(), nullptr, 10)));
+        out.ok = true;
+        message = "deadline armed";
+    } else if (cmd == "confirm") {
+        out = engine_->confirm(now, message);
+    } else if (cmd == "rollback" || cmd == "rollback-if-pending") {
+        const bool if_pending = cmd == "rollback-if-pending";
+        out = engine_->rollback(if_pending ? "deadline passed" : "nftpolicy rollback", if_pending, now, message);
+    } else {
+        out.failure = pipeline::Failure{pipeline::FailureKind::system, "unknown command '" + cmd + "'"};
+        out.error = out.failure->message;
+    }
+    if (!cmd.starts_with("confirm-arm")) {
+        log_.info(fmt::format("{}: {}", cmd, out.failure ? out.error : message));
+        finish(out);
+        arm_confirm(std::nullopt);
+    }
+    out.diagnostics = out.failure ? "nftpolicy: error: " + out.error + "\n" : message + "\n";
+    answer(c, &out);
 }
 
 // ---- event callbacks -----------------------------------------------------------
@@ -560,6 +659,7 @@ Result<void> Manager::start() {
     }
     sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status_.c_str(), static_cast<int>(::getpid()));
     write_metrics();
+    arm_confirm(std::nullopt);  // a deadline from before a restart: at once if it has passed
     return {};
 }
 

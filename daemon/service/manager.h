@@ -44,6 +44,7 @@ enum class Trigger {
     files,   // a policy file, an include or an address list changed
     state,   // the state directory's migration state changed (CLI)
     drift,   // someone else changed our table (drift repair)
+    confirm, // `apply --confirm`: its deadline, `nftpolicy confirm` or `rollback`
 };
 const char* trigger_name(Trigger why);
 
@@ -97,6 +98,7 @@ class Manager {
     static int on_accept(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_client(sd_event_source* s, int fd, std::uint32_t events, void* self);
     static int on_monitor(sd_event_source* s, int fd, std::uint32_t events, void* self);
+    static int on_confirm_timer(sd_event_source* s, std::uint64_t usec, void* self);
 
     Result<void> add_signals();
     Result<void> add_control();
@@ -114,6 +116,10 @@ class Manager {
     void answer_clients(const Outcome& out);
     void answer(Client& c, const Outcome* out);
     void client_request(Client& c);
+    Result<void> add_confirm_timer();
+    void arm_confirm(std::optional<std::int64_t> deadline);
+    void confirm_command(Client& c, const std::string& cmd);
+    void finish(const Outcome& out);
 
     ManagerOptions options_;
     Log log_;
@@ -133,6 +139,8 @@ class Manager {
     SourcePtr metrics_timer_;
     DaemonFacts facts_;
     std::string metrics_error_;  // the last textfile failure, logged once
+    SourcePtr confirm_timer_;    // CLOCK_REALTIME: the deadline of `apply --confirm`
+    bool force_next_ = false;    // `reload --force`: the lockout guard steps aside once
 };
 
 // new manager -> setup -> start (READY=1) -> loop: nftpolicyd's whole life.

@@ -21,6 +21,7 @@ enum class ErrorKind {
     kernel,       // netlink failed or the kernel rejected a batch
     conflict,     // someone else changed the ruleset; retries exhausted
     permission,   // missing CAP_NET_ADMIN or file permission
+    refused,      // a safety check said no (lockout guard, pending confirmation)
 };
 
 struct Error {

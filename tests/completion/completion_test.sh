@@ -67,7 +67,7 @@ run_case() {  # run_case "LINE" "EXPECTED WORDS": completes at the end of LINE, 
 }
 
 all_cases() {
-    run_case "nftpolicy " "check compile apply diff status migration reload matrix metrics"
+    run_case "nftpolicy " "check compile apply diff status migration reload matrix metrics confirm rollback"
     run_case "nftpolicy mi" "migration"
     run_case "nftpolicy migration " "status complete reopen set-phase"
     run_case "nftpolicy apply --h" "--help --host"
@@ -89,6 +89,11 @@ all_cases() {
     run_case "nftpolicy apply site.toml --state-dir sta" "state.d"
     run_case "nftpolicy check si" "site.toml"
     run_case "nftpolicy apply --phase " "legacy coexist final"   # no policy file: phases only
+    run_case "nftpolicy apply site.toml --confirm " "30 60 90s 2m 5m"
+    run_case "nftpolicy apply --con" "--confirm"
+    run_case "nftpolicy rollback --" "--help --if-pending --lock --lock-timeout --state-dir --runtime-dir"
+    run_case "nftpolicy confirm --" "--help --lock --lock-timeout --state-dir --runtime-dir"
+    run_case "nftpolicy confirm --runtime-dir sta" "state.d"
 }
 passes=0 failures=0
 mode=plain
