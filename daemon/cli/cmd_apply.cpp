@@ -76,7 +76,7 @@ void run(ApplyArgs args, int& exit_code) {
     std::optional<ArmTarget> target;
     std::optional<Enforcement> enforcement;
     if (!args.confirm.empty() && !request.dry_run) {
-        const std::int64_t now = std::time(nullptr);
+        const std::int64_t now = service::wall_now();
         const int seconds = static_cast<int>(*parse_confirm_duration(args.confirm));
         target = ArmTarget{args.runtime_dir, request.state, now + seconds, now};
         auto e = arm_enforcer(*target);  // before the commit: no unwatched moment
@@ -97,7 +97,10 @@ void run(ApplyArgs args, int& exit_code) {
     if (!out.result) return report_failure(out.result.error(), exit_code);
     print_report(out.result->report, out.result->table, request.dry_run);
     for (const auto& w : out.result->warnings) std::cerr << "nftpolicy: warning: " << w << '\n';
-    if (arm) print_pending(*target, *enforcement, arm->seconds);
+    if (!arm) return;
+    // nftpolicyd was armed before the record existed: now it can show it.
+    if (enforcement->enforcer == service::Enforcer::daemon) service::send_command(args.runtime_dir, "confirm-arm", 10);
+    print_pending(*target, *enforcement, arm->seconds);
 }
 
 std::string check_confirm_arg(const std::string& value) {

@@ -56,7 +56,7 @@ void print_rolled_back(const service::RolledBack& r) {
 }
 
 Result<service::RolledBack> local_rollback(const ConfirmArgs& args, const std::string& reason, bool if_pending) {
-    return service::rollback({args.kernel, reason, if_pending, std::time(nullptr)});
+    return service::rollback({args.kernel, reason, if_pending, service::wall_now()});
 }
 
 // Too late: the deadline passed and nobody rolled back yet; do it now.
@@ -72,7 +72,7 @@ void late_confirm(const ConfirmArgs& args, const Error& late, int& exit_code) {
 Result<service::ConfirmRecord> confirm_locally(const ConfirmArgs& args, bool& late) {
     auto lock = kernel::ApplyLock::acquire(args.kernel.lock, args.kernel.lock_timeout);
     if (!lock) return tl::unexpected(lock.error());
-    const std::int64_t now = std::time(nullptr);
+    const std::int64_t now = service::wall_now();
     auto pending = service::pending_record(args.kernel.state_dir);
     late = pending && now >= pending->deadline;
     return service::confirm_pending(args.kernel.state_dir, now);

@@ -54,7 +54,7 @@ nlohmann::json to_json(const kernel::KernelView& view, const std::string& table,
 using Confirmation = std::optional<service::ConfirmRecord>;
 
 std::int64_t seconds_left(const service::ConfirmRecord& r) {
-    return std::max<std::int64_t>(r.deadline - static_cast<std::int64_t>(std::time(nullptr)), 0);
+    return std::max<std::int64_t>(r.deadline - service::wall_now(), 0);
 }
 
 nlohmann::json confirmation_json(const service::ConfirmRecord& r) {

@@ -1,6 +1,8 @@
 // Confirm, roll back, and the lockout guard on the state directory; see confirm.h.
 #include "service/confirm.h"
 
+#include <time.h>
+
 #include <cstdio>
 
 #include <fmt/chrono.h>
@@ -25,6 +27,12 @@ std::string rolled_back_text(const ConfirmRecord& r) {
 }
 
 }  // namespace
+
+std::int64_t wall_now() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec);
+}
 
 std::string format_time(std::int64_t t) {
     return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(static_cast<std::time_t>(t)));

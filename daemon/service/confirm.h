@@ -113,7 +113,12 @@ struct RolledBack {
 // record rolled back.
 Result<RolledBack> rollback(const RollbackRequest& request);
 
-// "in 23 s (at 2026-12-02 14:31:07 UTC)"-style text for status and messages.
+// "2026-12-02 14:31:07 UTC", for status and messages.
 std::string format_time(std::int64_t unix_seconds);
+
+// The wall clock in unix seconds, from clock_gettime(CLOCK_REALTIME):
+// time(2) reads a coarse clock that lagged by seconds on this machine, so a
+// deadline met by a timer looked not yet due.
+std::int64_t wall_now();
 
 }  // namespace nftpolicy::service

@@ -109,7 +109,7 @@ std::string what_is_held(const Holding& h) {
 std::string confirm_status(const std::string& state_dir) {
     auto r = read_confirm(confirm_path(state_dir));
     if (!r || !*r || (*r)->state != ConfirmState::pending) return "";
-    const std::int64_t left = std::max<std::int64_t>((*r)->deadline - std::time(nullptr), 0);
+    const std::int64_t left = std::max<std::int64_t>((*r)->deadline - wall_now(), 0);
     return fmt::format("; CONFIRM by {} ({} s left), else back to {}", format_time((*r)->deadline), left,
                        (*r)->restore);
 }
@@ -280,6 +280,11 @@ void Manager::rewatch() {
     for (const auto& w : watcher_->watch(engine_->watched_files())) log_.warning(w);
 }
 
+void Manager::refresh_status() {
+    status_ = status_line(engine_->holding(), last_error_) + confirm_status(options_.engine.state.state_dir);
+    if (drift_) status_ += drift_status(drift_->counts());
+}
+
 void Manager::render(Trigger why, const Outcome& out) {
     const Holding& h = engine_->holding();
     const LogFields fields = fields_of(h);
@@ -303,8 +308,7 @@ void Manager::render(Trigger why, const Outcome& out) {
                       &fields);
     }
     for (const auto& w : out.warnings) log_.warning(w);
-    status_ = status_line(h, last_error_) + confirm_status(options_.engine.state.state_dir);
-    if (drift_) status_ += drift_status(drift_->counts());
+    refresh_status();
     note_facts(out);
 }
 
@@ -480,7 +484,7 @@ int Manager::on_accept(sd_event_source*, int fd, std::uint32_t, void* self) {
 
 Result<void> Manager::add_confirm_timer() {
     sd_event_source* t = nullptr;
-    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_REALTIME, 0, kTimerAccuracyUsec, on_confirm_timer, this);
+    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_confirm_timer, this);
         r < 0) {
         return fail(ErrorKind::io, std::string("confirm timer: ") + std::strerror(-r));
     }
@@ -501,7 +505,14 @@ void Manager::arm_confirm(std::optional<std::int64_t> deadline) {
         sd_event_source_set_enabled(confirm_timer_.get(), SD_EVENT_OFF);
         return;
     }
-    sd_event_source_set_time(confirm_timer_.get(), static_cast<std::uint64_t>(*deadline) * 1000000);
+    // The deadline is wall-clock time (it outlives us); the timer runs on the
+    // monotonic clock (sd-event fired CLOCK_REALTIME timers early here), a
+    // millisecond past the deadline's second.
+    timespec wall{};
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const std::int64_t wall_usec = std::int64_t(wall.tv_sec) * 1000000 + wall.tv_nsec / 1000;
+    const std::int64_t delay = std::max<std::int64_t>(*deadline * 1000000 - wall_usec + 1000, 0);
+    sd_event_source_set_time(confirm_timer_.get(), monotonic_usec() + static_cast<std::uint64_t>(delay));
     sd_event_source_set_enabled(confirm_timer_.get(), SD_EVENT_ONESHOT);
 }
 
@@ -517,11 +528,11 @@ void Manager::finish(const Outcome& out) {
 int Manager::on_confirm_timer(sd_event_source*, std::uint64_t, void* self) {
     auto* m = static_cast<Manager*>(self);
     std::string message;
-    Outcome out = m->engine_->rollback("deadline passed", true, std::time(nullptr), message);
+    Outcome out = m->engine_->rollback("deadline passed", true, wall_now(), message);
     m->log_.info("confirmation deadline: " + (out.ok ? message : out.error));
     m->finish(out);
     if (out.failure && out.failure->kind == pipeline::FailureKind::busy) {
-        m->arm_confirm(std::time(nullptr) + 1);  // the CLI holds the lock: try again
+        m->arm_confirm(wall_now() + 1);  // the CLI holds the lock: try again
         return 0;
     }
     m->arm_confirm(std::nullopt);  // replaced by a later deadline: wait for that one
@@ -531,10 +542,12 @@ int Manager::on_confirm_timer(sd_event_source*, std::uint64_t, void* self) {
 void Manager::confirm_command(Client& c, const std::string& cmd) {
     std::string message;
     Outcome out;
-    const std::int64_t now = std::time(nullptr);
+    const std::int64_t now = wall_now();
     if (cmd.starts_with("confirm-arm")) {
         const std::string arg = cmd.size() > 12 ? cmd.substr(12) : "";
         arm_confirm(arg.empty() ? std::nullopt : std::optional<std::int64_t>(std::strtoll(arg.c_str(), nullptr, 10)));
+        refresh_status();  // after the commit the CLI arms again: STATUS= shows the record
+        sd_notifyf(0, "STATUS=%s", status_.c_str());
         out.ok = true;
         message = "deadline armed";
     } else if (cmd == "confirm") {
@@ -622,7 +635,7 @@ void Manager::on_drift(const drift::Assessment& a) {
     }
     if (!a.foreign.empty() || a.lost) {
         write_drift_counts();
-        status_ = status_line(engine_->holding(), last_error_) + drift_status(drift_->counts());
+        refresh_status();
         sd_notifyf(0, "STATUS=%s", status_.c_str());
     }
     if (cli_committed(a)) {

@@ -120,6 +120,7 @@ class Manager {
     void arm_confirm(std::optional<std::int64_t> deadline);
     void confirm_command(Client& c, const std::string& cmd);
     void finish(const Outcome& out);
+    void refresh_status();
 
     ManagerOptions options_;
     Log log_;
@@ -139,7 +140,7 @@ class Manager {
     SourcePtr metrics_timer_;
     DaemonFacts facts_;
     std::string metrics_error_;  // the last textfile failure, logged once
-    SourcePtr confirm_timer_;    // CLOCK_REALTIME: the deadline of `apply --confirm`
+    SourcePtr confirm_timer_;    // the deadline of `apply --confirm`
     bool force_next_ = false;    // `reload --force`: the lockout guard steps aside once
 };
 
