@@ -3,7 +3,7 @@
 # outputs: an apply in a scratch namespace, a legacy connection from an agent
 # (so that migration status lists a user), then `status --json`, `diff
 # --json` with and without differences, `migration status --json`, before
-# and after a flip, and `matrix --format json` for coexist with the gate
+# and after a flip, with a pending and a rolled-back confirmation, and `matrix --format json` for coexist with the gate
 # flipped and for legacy. Each schema must also reject a document with its version
 # removed, so that a schema that accepts anything fails here.
 # Usage: json_schemas.sh NFTPOLICY SOURCE_DIR PYTHON
@@ -32,6 +32,13 @@ sleep 1.1
 nftp migration complete "$gate" "$work/site.toml" >/dev/null || fail "the flip failed"
 nftp migration status "$work/site.toml" --json >"$out/flipped.migration-status.json"
 nftp status --json --table nosuchtable >"$out/absent.status.json"
+# A pending confirmation, then the same rolled back (docs/confirm.md).
+nftp apply "$work/site.toml" --phase legacy --confirm 60 --runtime-dir "$work/run" >"$work/armed" ||
+    fail "apply --confirm: $(cat "$work/armed")"
+nftp status --json >"$out/pending.status.json"
+nftp rollback --runtime-dir "$work/run" >/dev/null || fail "rollback failed"
+nftp status --json >"$out/rolled-back.status.json"
+kill "$(sed -n 's/.*(waiter \([0-9]*\))$/\1/p' "$work/armed")" 2>/dev/null || true
 NFTPOLICY_PATH= "$bin" matrix "$work/site.toml" --format json --phase coexist --gates "$gate" >"$out/flipped.matrix.json"
 NFTPOLICY_PATH= "$bin" matrix "$work/site.toml" --format json --phase legacy >"$out/legacy.matrix.json"
 
@@ -57,5 +64,7 @@ assert [u["address"] for u in users] == ["10.10.0.5"], users   # the schema's us
 assert json.load(open(os.path.join(out, "applied.status.json")))["last_apply"]["phases"] == ["m=coexist"]
 matrix = json.load(open(os.path.join(out, "flipped.matrix.json")))
 assert matrix["flipped_gates"] == ["m.agents-migrated"] and matrix["migrations"][0]["steps"], matrix
-assert checked == 9, checked
+assert json.load(open(os.path.join(out, "pending.status.json")))["confirmation"]["state"] == "pending"
+assert json.load(open(os.path.join(out, "rolled-back.status.json")))["confirmation"]["reason"] == "nftpolicy rollback"
+assert checked == 11, checked
 PY
