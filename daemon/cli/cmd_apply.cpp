@@ -35,19 +35,23 @@ void print_report(const kernel::ApplyReport& report, const std::string& table, b
     }
     for (const auto& c : report.changes) std::cout << c << '\n';
     if (dry_run) {
-        std::cout << fmt::format("dry run: {} messages would be sent; nothing was changed\n", report.messages);
+        std::cout << fmt::format("dry run: {} messages would be sent; nothing was changed\n",
+                                 report.messages);
     } else {
-        std::cout << fmt::format("applied table inet {}: {} messages in one transaction\n", table, report.messages);
+        std::cout << fmt::format("applied table inet {}: {} messages in one transaction\n", table,
+                                 report.messages);
     }
 }
 
 // Before the commit: the lockout guard (unless --force), then, with
 // --confirm, the pending record.
-std::optional<pipeline::Failure> before_commit(const pipeline::ApplyRequest& r, const service::ArmRequest* arm,
+std::optional<pipeline::Failure> before_commit(const pipeline::ApplyRequest& r,
+                                               const service::ArmRequest* arm,
                                                const pipeline::Compiled& c) {
     const std::string& dir = r.state.state_dir;
     if (!r.force) {
-        if (auto refused = service::cli_guard(dir, c.table, ssh_connection(), arm != nullptr)) return refused;
+        if (auto refused = service::cli_guard(dir, c.table, ssh_connection(), arm != nullptr))
+            return refused;
     }
     if (!arm) return std::nullopt;
     auto armed = service::arm_pending(dir, c, *arm);
@@ -63,11 +67,12 @@ void keep_confirmed(const std::string& dir, const pipeline::Compiled& c, pipelin
 }
 
 void print_pending(const ArmTarget& t, const Enforcement& e, std::int64_t seconds) {
-    std::cout << fmt::format("unconfirmed: run `nftpolicy confirm` within {} s (before {}), else the last "
-                             "confirmed ruleset comes back ({})\n",
-                             seconds, service::format_time(t.deadline),
-                             e.id.empty() ? service::enforcer_name(e.enforcer)
-                                          : fmt::format("{} {}", service::enforcer_name(e.enforcer), e.id));
+    std::cout << fmt::format(
+        "unconfirmed: run `nftpolicy confirm` within {} s (before {}), else the last "
+        "confirmed ruleset comes back ({})\n",
+        seconds, service::format_time(t.deadline),
+        e.id.empty() ? service::enforcer_name(e.enforcer)
+                     : fmt::format("{} {}", service::enforcer_name(e.enforcer), e.id));
 }
 
 void run(ApplyArgs args, int& exit_code) {
@@ -86,12 +91,19 @@ void run(ApplyArgs args, int& exit_code) {
             return;
         }
         enforcement = *e;
-        arm = service::ArmRequest{now, seconds, request.force, e->enforcer, e->id, request.policy.policy};
+        arm = service::ArmRequest{now,         seconds, request.force,
+                                  e->enforcer, e->id,   request.policy.policy};
     }
     const std::string dir = request.state.state_dir;
-    request.before_commit = [&](const pipeline::Compiled& c) { return before_commit(request, arm ? &*arm : nullptr, c); };
-    if (arm) request.commit_failed = [dir] { service::disarm(dir); };
-    else request.after_commit = [dir](const pipeline::Compiled& c, pipeline::Applied& a) { keep_confirmed(dir, c, a); };
+    request.before_commit = [&](const pipeline::Compiled& c) {
+        return before_commit(request, arm ? &*arm : nullptr, c);
+    };
+    if (arm)
+        request.commit_failed = [dir] { service::disarm(dir); };
+    else
+        request.after_commit = [dir](const pipeline::Compiled& c, pipeline::Applied& a) {
+            keep_confirmed(dir, c, a);
+        };
     auto out = pipeline::apply(request);
     print_diagnostics(out.diagnostics);
     if (!out.result) return report_failure(out.result.error(), exit_code);
@@ -99,14 +111,15 @@ void run(ApplyArgs args, int& exit_code) {
     for (const auto& w : out.result->warnings) std::cerr << "nftpolicy: warning: " << w << '\n';
     if (!arm) return;
     // nftpolicyd was armed before the record existed: now it can show it.
-    if (enforcement->enforcer == service::Enforcer::daemon) service::send_command(args.runtime_dir, "confirm-arm", 10);
+    if (enforcement->enforcer == service::Enforcer::daemon)
+        service::send_command(args.runtime_dir, "confirm-arm", 10);
     print_pending(*target, *enforcement, arm->seconds);
 }
 
 std::string check_confirm_arg(const std::string& value) {
     if (parse_confirm_duration(value)) return {};
-    return fmt::format("'{}': expected seconds (30) or a duration (90s, 2m), from 1 s to {} s", value,
-                       service::kMaxConfirmSeconds);
+    return fmt::format("'{}': expected seconds (30) or a duration (90s, 2m), from 1 s to {} s",
+                       value, service::kMaxConfirmSeconds);
 }
 
 }  // namespace
@@ -114,16 +127,19 @@ std::string check_confirm_arg(const std::string& value) {
 void register_apply(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<ApplyArgs>();
     args->request.state = KernelArgs{};
-    auto* cmd = app.add_subcommand("apply", "compile the policy and commit it to the kernel in one transaction");
+    auto* cmd = app.add_subcommand(
+        "apply", "compile the policy and commit it to the kernel in one transaction");
     add_policy_file_options(*cmd, args->request.policy);
     add_projection_options(*cmd, args->request.policy);
     add_kernel_options(*cmd, args->request.state);
     cmd->add_flag("--dry-run", args->request.dry_run, "print what would change; commit nothing");
-    cmd->add_flag("--force", args->request.force,
-                  "apply even a ruleset with no flows and no management access (only the baseline), one that "
-                  "cuts management access, or replace a pending confirmation");
+    cmd->add_flag(
+        "--force", args->request.force,
+        "apply even a ruleset with no flows and no management access (only the baseline), one that "
+        "cuts management access, or replace a pending confirmation");
     cmd->add_option("--confirm", args->confirm,
-                    "roll back to the last confirmed ruleset unless `nftpolicy confirm` follows within DURATION "
+                    "roll back to the last confirmed ruleset unless `nftpolicy confirm` follows "
+                    "within DURATION "
                     "(seconds, or 90s, 2m; at most 1h)")
         ->check(CLI::Validator(check_confirm_arg, "DURATION"));
     add_runtime_dir_option(*cmd, args->runtime_dir);

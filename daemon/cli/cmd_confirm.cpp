@@ -49,13 +49,14 @@ void print_rolled_back(const service::RolledBack& r) {
         std::cout << "nothing to roll back: no confirmation is due\n";
         return;
     }
-    std::cout << fmt::format("rolled back to the last confirmed ruleset {}: {} in one transaction\n",
-                             r.restored_hash,
-                             r.report.changes.empty() ? "nothing to change"
-                                                      : fmt::format("{} changes", r.report.changes.size()));
+    std::cout << fmt::format(
+        "rolled back to the last confirmed ruleset {}: {} in one transaction\n", r.restored_hash,
+        r.report.changes.empty() ? "nothing to change"
+                                 : fmt::format("{} changes", r.report.changes.size()));
 }
 
-Result<service::RolledBack> local_rollback(const ConfirmArgs& args, const std::string& reason, bool if_pending) {
+Result<service::RolledBack> local_rollback(const ConfirmArgs& args, const std::string& reason,
+                                           bool if_pending) {
     return service::rollback({args.kernel, reason, if_pending, service::wall_now()});
 }
 
@@ -63,8 +64,8 @@ Result<service::RolledBack> local_rollback(const ConfirmArgs& args, const std::s
 void late_confirm(const ConfirmArgs& args, const Error& late, int& exit_code) {
     auto r = local_rollback(args, "confirmed too late", true);
     if (!r) return report_error(r.error(), exit_code);
-    std::cerr << "nftpolicy: error: " << late.message << "; rolled back to the last confirmed ruleset "
-              << r->restored_hash << " instead\n";
+    std::cerr << "nftpolicy: error: " << late.message
+              << "; rolled back to the last confirmed ruleset " << r->restored_hash << " instead\n";
     exit_code = exit_refused;
 }
 
@@ -86,11 +87,13 @@ void run_confirm(const ConfirmArgs& args, int& exit_code) {
     bool late = false;
     auto done = confirm_locally(args, late);
     if (done) {
-        std::cout << fmt::format("confirmed: ruleset {} is now the last confirmed ruleset\n", done->applied);
+        std::cout << fmt::format("confirmed: ruleset {} is now the last confirmed ruleset\n",
+                                 done->applied);
         return;
     }
     if (late) return late_confirm(args, done.error(), exit_code);
-    if (done.error().kind == ErrorKind::conflict) return report_error(done.error(), exit_code);  // busy
+    if (done.error().kind == ErrorKind::conflict)
+        return report_error(done.error(), exit_code);  // busy
     std::cerr << "nftpolicy: error: " << done.error().message << '\n';
     exit_code = exit_refused;
 }
@@ -100,12 +103,14 @@ void run_rollback(const ConfirmArgs& args, int& exit_code) {
         exit_code = print_reply(*reply);
         return;
     }
-    auto r = local_rollback(args, args.if_pending ? "deadline passed" : "nftpolicy rollback", args.if_pending);
+    auto r = local_rollback(args, args.if_pending ? "deadline passed" : "nftpolicy rollback",
+                            args.if_pending);
     if (!r) return report_error(r.error(), exit_code);
     print_rolled_back(*r);
 }
 
-CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& what, ConfirmArgs& args) {
+CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& what,
+                      ConfirmArgs& args) {
     auto* cmd = app.add_subcommand(name, what);
     add_kernel_options(*cmd, args.kernel);
     add_runtime_dir_option(*cmd, args.runtime_dir);
@@ -116,16 +121,20 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
 
 void register_confirm(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<ConfirmArgs>();
-    auto* cmd = add_command(app, "confirm", "keep the ruleset of `apply --confirm`: it becomes the last confirmed "
-                                            "one and no rollback follows", *args);
+    auto* cmd = add_command(app, "confirm",
+                            "keep the ruleset of `apply --confirm`: it becomes the last confirmed "
+                            "one and no rollback follows",
+                            *args);
     cmd->callback([args, &exit_code] { run_confirm(*args, exit_code); });
 }
 
 void register_rollback(CLI::App& app, int& exit_code) {
     auto args = std::make_shared<ConfirmArgs>();
-    auto* cmd = add_command(app, "rollback", "restore the last confirmed ruleset now, in one transaction", *args);
-    cmd->add_flag("--if-pending", args->if_pending,
-                  "only when a confirmation is pending and its deadline has passed (what the deadline runs)");
+    auto* cmd = add_command(app, "rollback",
+                            "restore the last confirmed ruleset now, in one transaction", *args);
+    cmd->add_flag(
+        "--if-pending", args->if_pending,
+        "only when a confirmation is pending and its deadline has passed (what the deadline runs)");
     cmd->callback([args, &exit_code] { run_rollback(*args, exit_code); });
 }
 

@@ -23,9 +23,11 @@ struct ReloadArgs {
 };
 
 void run(const ReloadArgs& args, int& exit_code) {
-    auto reply =
-        service::send_command(args.runtime_dir, args.status ? "status" : args.force ? "reload force" : "reload",
-                              args.timeout);
+    auto reply = service::send_command(args.runtime_dir,
+                                       args.status  ? "status"
+                                       : args.force ? "reload force"
+                                                    : "reload",
+                                       args.timeout);
     if (!reply) {
         std::cerr << "nftpolicy: error: " << reply.error().message << '\n';
         exit_code = reply.error().kind == ErrorKind::conflict ? exit_busy : exit_system;
@@ -52,7 +54,8 @@ void register_reload(CLI::App& app, int& exit_code) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--status", args->status, "only print the daemon's status line; reload nothing");
-    cmd->add_flag("--force", args->force, "load the policy even if its ruleset cuts management access");
+    cmd->add_flag("--force", args->force,
+                  "load the policy even if its ruleset cuts management access");
     cmd->callback([args, &exit_code] { run(*args, exit_code); });
 }
 

@@ -63,11 +63,16 @@ bool run_and_wait(std::vector<std::string> args) {
 
 Result<Enforcement> arm_systemd(const ArmTarget& t) {
     const std::string unit = fmt::format("nftpolicy-rollback-{}", t.deadline);
-    std::vector<std::string> args{"systemd-run", "--quiet", "--unit=" + unit,
-                                  fmt::format("--on-active={}", std::max<std::int64_t>(t.deadline - t.now, 1)),
-                                  "--timer-property=AccuracySec=100ms", "--"};
+    std::vector<std::string> args{
+        "systemd-run",
+        "--quiet",
+        "--unit=" + unit,
+        fmt::format("--on-active={}", std::max<std::int64_t>(t.deadline - t.now, 1)),
+        "--timer-property=AccuracySec=100ms",
+        "--"};
     for (auto& a : rollback_command(t)) args.push_back(std::move(a));
-    if (!run_and_wait(std::move(args))) return fail(ErrorKind::io, "systemd-run could not start the rollback timer");
+    if (!run_and_wait(std::move(args)))
+        return fail(ErrorKind::io, "systemd-run could not start the rollback timer");
     return Enforcement{service::Enforcer::systemd, unit + ".timer"};
 }
 
@@ -92,7 +97,8 @@ void sleep_until(std::int64_t deadline) {
 
 Result<Enforcement> arm_waiter(const ArmTarget& t) {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return fail(ErrorKind::io, std::string("pipe: ") + std::strerror(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        return fail(ErrorKind::io, std::string("pipe: ") + std::strerror(errno));
     const pid_t child = ::fork();
     if (child < 0) return fail(ErrorKind::io, std::string("fork: ") + std::strerror(errno));
     if (child == 0) {
@@ -120,14 +126,17 @@ Result<Enforcement> arm_waiter(const ArmTarget& t) {
 }  // namespace
 
 std::vector<std::string> rollback_command(const ArmTarget& t) {
-    return {self_path(), "rollback", "--if-pending", "--state-dir", t.state.state_dir, "--lock", t.state.lock,
-            "--lock-timeout", "60", "--runtime-dir", t.runtime_dir};
+    return {self_path(),  "rollback",   "--if-pending",   "--state-dir", t.state.state_dir,
+            "--lock",     t.state.lock, "--lock-timeout", "60",          "--runtime-dir",
+            t.runtime_dir};
 }
 
 Result<Enforcement> arm_enforcer(const ArmTarget& t) {
-    auto reply = service::send_command(t.runtime_dir, fmt::format("confirm-arm {}", t.deadline), 10);
+    auto reply =
+        service::send_command(t.runtime_dir, fmt::format("confirm-arm {}", t.deadline), 10);
     if (reply && !reply->failure) return Enforcement{service::Enforcer::daemon, ""};
-    if (reply) return fail(ErrorKind::io, "nftpolicyd refused to arm the deadline: " + reply->diagnostics);
+    if (reply)
+        return fail(ErrorKind::io, "nftpolicyd refused to arm the deadline: " + reply->diagnostics);
     if (systemd_here()) return arm_systemd(t);
     return arm_waiter(t);
 }

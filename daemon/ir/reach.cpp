@@ -64,10 +64,13 @@ class Evaluator {
     Addrs match(const MatchAddrSet& m, const Addrs& in) const {
         const Addrs* set = addresses(m.set);
         if (!set) return kNone;
-        if (m.field == MatchAddrSet::Field::daddr) return set->empty() ? kNone : only_family(in, m.family);
+        if (m.field == MatchAddrSet::Field::daddr)
+            return set->empty() ? kNone : only_family(in, m.family);
         return net::set_intersection(only_family(in, m.family), *set);
     }
-    Addrs match(const MatchCtState& m, const Addrs& in) const { return (m.mask & kCtNew) ? in : kNone; }
+    Addrs match(const MatchCtState& m, const Addrs& in) const {
+        return (m.mask & kCtNew) ? in : kNone;
+    }
     Addrs match(const MatchIcmpType&, const Addrs&) const { return kNone; }
     Addrs match(const MatchDport& m, const Addrs& in) const {
         if (m.l4proto != service_.l4proto) return kNone;
@@ -85,7 +88,8 @@ class Evaluator {
         auto it = std::ranges::find(table_.sets, name, &ir::AddrSet::name);
         if (it == table_.sets.end()) return nullptr;
         auto [pos, fresh] = cache_.try_emplace(name);
-        if (fresh) (it->family == net::Family::ipv4 ? pos->second.v4 : pos->second.v6) = it->elements;
+        if (fresh)
+            (it->family == net::Family::ipv4 ? pos->second.v4 : pos->second.v6) = it->elements;
         return &pos->second;
     }
 
@@ -99,7 +103,8 @@ class Evaluator {
         auto map = std::ranges::find(table_.maps, v.map, &ServiceMap::name);
         if (map == table_.maps.end()) return nullptr;
         for (const ServiceMapElement& e : map->elements) {
-            if (e.l4proto == service_.l4proto && e.port_lo <= service_.port && service_.port <= e.port_hi)
+            if (e.l4proto == service_.l4proto && e.port_lo <= service_.port &&
+                service_.port <= e.port_hi)
                 return chain_named(e.chain);
         }
         return nullptr;
@@ -134,7 +139,8 @@ class Evaluator {
     void rule(const Rule& r, Addrs& in, Flow& out, int depth) const {
         Addrs matched = in;
         for (const Stmt& s : r.stmts) {
-            if (const auto* v = std::get_if<Verdict>(&s.kind)) return verdict(*v, matched, in, out, depth);
+            if (const auto* v = std::get_if<Verdict>(&s.kind))
+                return verdict(*v, matched, in, out, depth);
             if (const auto* m = std::get_if<ServiceVmap>(&s.kind)) {
                 return jump(vmap_target(*m), matched, in, out, depth);
             }
@@ -156,7 +162,9 @@ std::vector<const Chain*> input_chains(const Table& t) {
     return out;
 }
 
-bool is_management(const Rule& r) { return r.comment == kManagementComment; }
+bool is_management(const Rule& r) {
+    return r.comment == kManagementComment;
+}
 
 // The services a chain of management rules is reached by: service map
 // elements that jump to it, and the rules' own port matches.
@@ -188,9 +196,13 @@ void sources_of(const Table& t, const Rule& r, Addrs& out) {
     }
 }
 
-bool contains(const Addrs& s, const SshClient& c) { return s.contains(c.family, c.addr); }
+bool contains(const Addrs& s, const SshClient& c) {
+    return s.contains(c.family, c.addr);
+}
 
-Addrs everything() { return net::AddrSet::everything(); }
+Addrs everything() {
+    return net::AddrSet::everything();
+}
 
 }  // namespace
 
@@ -228,7 +240,8 @@ Management management_of(const Table& table) {
 std::optional<SshClient> parse_ssh_connection(const std::string& text) {
     std::istringstream in(text);
     std::string client, client_port, server, server_port, extra;
-    if (!(in >> client >> client_port >> server >> server_port) || (in >> extra)) return std::nullopt;
+    if (!(in >> client >> client_port >> server >> server_port) || (in >> extra))
+        return std::nullopt;
     auto addr = net::parse_address(client);
     if (!addr || server_port.empty() || server_port.size() > 5 ||
         server_port.find_first_not_of("0123456789") != std::string::npos) {
@@ -279,10 +292,12 @@ std::vector<Cut> lockout(const std::optional<Table>& before, const Table& after,
 std::string describe(const Cut& cut) {
     std::vector<std::string> addrs;
     for (net::Family f : {net::Family::ipv4, net::Family::ipv6}) {
-        for (const net::Interval& iv : cut.sources.family(f)) addrs.push_back(net::format_interval(f, iv));
+        for (const net::Interval& iv : cut.sources.family(f))
+            addrs.push_back(net::format_interval(f, iv));
     }
     constexpr std::size_t kShown = 8;
-    std::string more = addrs.size() > kShown ? fmt::format(" and {} more", addrs.size() - kShown) : "";
+    std::string more =
+        addrs.size() > kShown ? fmt::format(" and {} more", addrs.size() - kShown) : "";
     if (addrs.size() > kShown) addrs.resize(kShown);
     return fmt::format("{} from {}{}{}", service_name(cut.service), fmt::join(addrs, ", "), more,
                        cut.ssh_client ? " (this SSH session's client, $SSH_CONNECTION)" : "");

@@ -57,7 +57,7 @@ std::optional<SshClient> parse_ssh_connection(const std::string& ssh_connection)
 // Management access the new ruleset would cut.
 struct Cut {
     Service service;
-    net::AddrSet sources;  // accepted before, not after
+    net::AddrSet sources;     // accepted before, not after
     bool ssh_client = false;  // the address of the running SSH session
 };
 

@@ -15,7 +15,7 @@ enum class FailureKind {
     busy,            // another apply holds the lock, or the ruleset kept changing
     kernel,          // netlink failed or the kernel rejected the batch
     system,          // I/O or permissions
-    refused,         // a safety check said no (lockout guard, pending confirmation); --force overrides
+    refused,  // a safety check said no (lockout guard, pending confirmation); --force overrides
 };
 
 struct Failure {

@@ -17,9 +17,13 @@ namespace nftpolicy::service {
 
 namespace {
 
-Result<std::optional<SavedRuleset>> read_saved(const std::string& path) { return read_last_good(path); }
+Result<std::optional<SavedRuleset>> read_saved(const std::string& path) {
+    return read_last_good(path);
+}
 
-bool pending(const std::optional<ConfirmRecord>& r) { return r && r->state == ConfirmState::pending; }
+bool pending(const std::optional<ConfirmRecord>& r) {
+    return r && r->state == ConfirmState::pending;
+}
 
 std::string rolled_back_text(const ConfirmRecord& r) {
     return fmt::format("the apply of {} was rolled back at {} ({})", format_time(r.armed),
@@ -43,14 +47,16 @@ std::string format_time(std::int64_t t) {
 Result<std::optional<ir::Table>> current_ruleset(const std::string& state_dir) {
     auto record = read_confirm(confirm_path(state_dir));
     if (!record) return tl::unexpected(record.error());
-    const std::string path = pending(*record) ? unconfirmed_path(state_dir) : last_good_path(state_dir);
+    const std::string path =
+        pending(*record) ? unconfirmed_path(state_dir) : last_good_path(state_dir);
     auto saved = read_saved(path);
     if (!saved) return tl::unexpected(saved.error());
     if (!*saved) return std::optional<ir::Table>();
     return std::optional(std::move((*saved)->table));
 }
 
-std::optional<std::string> lockout_refusal(const std::optional<ir::Table>& before, const ir::Table& after,
+std::optional<std::string> lockout_refusal(const std::optional<ir::Table>& before,
+                                           const ir::Table& after,
                                            const std::optional<ir::SshClient>& ssh) {
     auto cuts = ir::lockout(before, after, ssh);
     if (cuts.empty()) return std::nullopt;
@@ -65,11 +71,12 @@ std::optional<pipeline::Failure> pending_refusal(const std::string& state_dir) {
     auto r = read_confirm(confirm_path(state_dir));
     if (r && !pending(*r)) return std::nullopt;
     if (!r) return pipeline::Failure{pipeline::FailureKind::system, r.error().message};
-    return pipeline::Failure{pipeline::FailureKind::refused,
-                             fmt::format("a confirmation is pending (deadline {}): `nftpolicy confirm` or "
-                                         "`nftpolicy rollback` first; nothing was changed (--force commits, and "
-                                         "what it commits is confirmed)",
-                                         format_time((*r)->deadline))};
+    return pipeline::Failure{
+        pipeline::FailureKind::refused,
+        fmt::format("a confirmation is pending (deadline {}): `nftpolicy confirm` or "
+                    "`nftpolicy rollback` first; nothing was changed (--force commits, and "
+                    "what it commits is confirmed)",
+                    format_time((*r)->deadline))};
 }
 
 }  // namespace
@@ -92,15 +99,17 @@ std::optional<pipeline::Failure> cli_guard(const std::string& state_dir, const i
 
 // ---- confirmed and unconfirmed rulesets ------------------------------------------
 
-Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::Compiled& c, const ArmRequest& req) {
+Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::Compiled& c,
+                                  const ArmRequest& req) {
     auto old = read_confirm(confirm_path(state_dir));
     if (!old) return tl::unexpected(old.error());
     if (pending(*old) && !req.replace) {
-        return fail(ErrorKind::refused,
-                    fmt::format("a confirmation is already pending (deadline {}); `nftpolicy confirm` or "
-                                "`nftpolicy rollback` first, or --force to replace it (the rollback then "
-                                "still restores the ruleset confirmed before {})",
-                                format_time((*old)->deadline), format_time((*old)->armed)));
+        return fail(
+            ErrorKind::refused,
+            fmt::format("a confirmation is already pending (deadline {}); `nftpolicy confirm` or "
+                        "`nftpolicy rollback` first, or --force to replace it (the rollback then "
+                        "still restores the ruleset confirmed before {})",
+                        format_time((*old)->deadline), format_time((*old)->armed)));
     }
     auto restore = last_good_hash(last_good_path(state_dir));
     if (!restore) {
@@ -108,9 +117,19 @@ Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::
                                             " (apply once without --confirm, or start nftpolicyd)");
     }
     SavedRuleset saved = saved_of(c);
-    ConfirmRecord r{ConfirmState::pending, req.now, req.now + req.seconds, saved.hash, *restore, c.table.name,
-                    req.policy, req.enforcer, req.enforcer_id, 0, ""};
-    if (auto w = write_last_good(unconfirmed_path(state_dir), saved); !w) return tl::unexpected(w.error());
+    ConfirmRecord r{ConfirmState::pending,
+                    req.now,
+                    req.now + req.seconds,
+                    saved.hash,
+                    *restore,
+                    c.table.name,
+                    req.policy,
+                    req.enforcer,
+                    req.enforcer_id,
+                    0,
+                    ""};
+    if (auto w = write_last_good(unconfirmed_path(state_dir), saved); !w)
+        return tl::unexpected(w.error());
     if (auto w = write_confirm(confirm_path(state_dir), r); !w) return tl::unexpected(w.error());
     return r;
 }
@@ -134,7 +153,8 @@ Result<ConfirmRecord> pending_record(const std::string& state_dir) {
     if (!r) return tl::unexpected(r.error());
     if (!*r) return fail(ErrorKind::invalid, "no confirmation is pending; nothing was changed");
     if ((*r)->state == ConfirmState::rolled_back) {
-        return fail(ErrorKind::invalid, rolled_back_text(**r) + "; nothing to confirm, nothing was changed");
+        return fail(ErrorKind::invalid,
+                    rolled_back_text(**r) + "; nothing to confirm, nothing was changed");
     }
     return **r;
 }
@@ -143,34 +163,39 @@ Result<ConfirmRecord> confirm_pending(const std::string& state_dir, std::int64_t
     auto r = pending_record(state_dir);
     if (!r) return r;
     if (now >= r->deadline) {
-        return fail(ErrorKind::conflict, fmt::format("too late: the deadline was {}", format_time(r->deadline)));
+        return fail(ErrorKind::conflict,
+                    fmt::format("too late: the deadline was {}", format_time(r->deadline)));
     }
     auto saved = read_saved(unconfirmed_path(state_dir));
     if (!saved) return tl::unexpected(saved.error());
     if (!*saved || (*saved)->hash != r->applied) {
-        return fail(ErrorKind::invalid, unconfirmed_path(state_dir) + " is missing or does not hold the ruleset "
-                                                                     "applied with --confirm; nothing was changed");
+        return fail(ErrorKind::invalid, unconfirmed_path(state_dir) +
+                                            " is missing or does not hold the ruleset "
+                                            "applied with --confirm; nothing was changed");
     }
     if (auto k = keep_confirmed(state_dir, **saved); !k) return tl::unexpected(k.error());
     return r;
 }
 
-Result<std::shared_ptr<const pipeline::Compiled>> restore_point(const std::string& state_dir,
-                                                                const std::optional<ConfirmRecord>& record) {
+Result<std::shared_ptr<const pipeline::Compiled>> restore_point(
+    const std::string& state_dir, const std::optional<ConfirmRecord>& record) {
     const std::string path = last_good_path(state_dir);
     auto saved = read_saved(path);
     if (!saved) return tl::unexpected(saved.error());
-    if (!*saved) return fail(ErrorKind::invalid, "no confirmed ruleset to restore (" + path + " is missing)");
+    if (!*saved)
+        return fail(ErrorKind::invalid,
+                    "no confirmed ruleset to restore (" + path + " is missing)");
     if (record && (*saved)->hash != record->restore) {
-        return fail(ErrorKind::invalid, fmt::format("{} holds ruleset {}, not the confirmed ruleset {} the "
-                                                    "confirmation would restore; nothing was changed",
-                                                    path, (*saved)->hash, record->restore));
+        return fail(ErrorKind::invalid,
+                    fmt::format("{} holds ruleset {}, not the confirmed ruleset {} the "
+                                "confirmation would restore; nothing was changed",
+                                path, (*saved)->hash, record->restore));
     }
     return compiled_of(std::move(**saved));
 }
 
-Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record, const std::string& reason,
-                              std::int64_t now) {
+Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record,
+                              const std::string& reason, std::int64_t now) {
     record.state = ConfirmState::rolled_back;
     record.rolled_back_at = now;
     record.reason = reason;
@@ -182,15 +207,18 @@ Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record
 
 namespace {
 
-bool due(const std::optional<ConfirmRecord>& r, std::int64_t now) { return pending(r) && now >= r->deadline; }
+bool due(const std::optional<ConfirmRecord>& r, std::int64_t now) {
+    return pending(r) && now >= r->deadline;
+}
 
-Result<RolledBack> commit_restore(const RollbackRequest& req, const std::optional<ConfirmRecord>& record) {
+Result<RolledBack> commit_restore(const RollbackRequest& req,
+                                  const std::optional<ConfirmRecord>& record) {
     auto target = restore_point(req.state.state_dir, record);
     if (!target) return tl::unexpected(target.error());
     auto k = kernel::NetlinkKernel::open();
     if (!k) return tl::unexpected(k.error());
-    auto applied = pipeline::commit(**k, "(nftpolicy: last confirmed ruleset)", **target, req.state, false,
-                                    kernel::read_known(req.state.elements_path()));
+    auto applied = pipeline::commit(**k, "(nftpolicy: last confirmed ruleset)", **target, req.state,
+                                    false, kernel::read_known(req.state.elements_path()));
     if (!applied) return tl::unexpected(applied.error());
     RolledBack out{true, std::move(applied->report), record, saved_of(**target).hash};
     if (pending(record)) {

@@ -39,7 +39,8 @@ Result<std::optional<ir::Table>> current_ruleset(const std::string& state_dir);
 
 // The refusal of a commit from `before` to `after` that would cut
 // management access (ir::lockout), naming each cut; nullopt when none.
-std::optional<std::string> lockout_refusal(const std::optional<ir::Table>& before, const ir::Table& after,
+std::optional<std::string> lockout_refusal(const std::optional<ir::Table>& before,
+                                           const ir::Table& after,
                                            const std::optional<ir::SshClient>& ssh);
 
 // The guard in front of a commit of the CLI (apply, migration commands),
@@ -65,7 +66,8 @@ struct ArmRequest {
 // Under the lock, before the commit: refuses when a confirmation is
 // already pending (unless `replace`) or no confirmed ruleset exists to go
 // back to; writes the unconfirmed ruleset and the pending record.
-Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::Compiled& c, const ArmRequest& req);
+Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::Compiled& c,
+                                  const ArmRequest& req);
 
 // Forgets an armed confirmation whose commit failed.
 void disarm(const std::string& state_dir);
@@ -85,13 +87,13 @@ Result<ConfirmRecord> confirm_pending(const std::string& state_dir, std::int64_t
 
 // The last confirmed ruleset, as a commit target; checked against the
 // record's restore hash when there is a record.
-Result<std::shared_ptr<const pipeline::Compiled>> restore_point(const std::string& state_dir,
-                                                                const std::optional<ConfirmRecord>& record);
+Result<std::shared_ptr<const pipeline::Compiled>> restore_point(
+    const std::string& state_dir, const std::optional<ConfirmRecord>& record);
 
 // After a rollback commit: the record says rolled back (when, why), and the
 // unconfirmed ruleset goes.
-Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record, const std::string& reason,
-                              std::int64_t now);
+Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record,
+                              const std::string& reason, std::int64_t now);
 
 // ---- rollback without the daemon ---------------------------------------------------
 

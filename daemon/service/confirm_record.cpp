@@ -43,23 +43,29 @@ std::optional<std::int64_t> unix_seconds(const std::string& v) {
     return out;
 }
 
-Result<void> set_time(Parser& p, int line, const std::string& key, const std::string& v, std::int64_t& out) {
+Result<void> set_time(Parser& p, int line, const std::string& key, const std::string& v,
+                      std::int64_t& out) {
     auto t = unix_seconds(v);
     if (!t) return p.error(line, fmt::format("{}: '{}' is not a time in unix seconds", key, v));
     out = *t;
     return {};
 }
 
-Result<void> set_hash(Parser& p, int line, const std::string& key, const std::string& v, std::string& out) {
-    if (!is_hash(v)) return p.error(line, fmt::format("{}: '{}' is not a ruleset hash (16 hex digits)", key, v));
+Result<void> set_hash(Parser& p, int line, const std::string& key, const std::string& v,
+                      std::string& out) {
+    if (!is_hash(v))
+        return p.error(line, fmt::format("{}: '{}' is not a ruleset hash (16 hex digits)", key, v));
     out = v;
     return {};
 }
 
 Result<void> set_state(Parser& p, int line, const std::string& v) {
-    if (v == "pending") p.r.state = ConfirmState::pending;
-    else if (v == "rolled-back") p.r.state = ConfirmState::rolled_back;
-    else return p.error(line, fmt::format("state: '{}': expected pending or rolled-back", v));
+    if (v == "pending")
+        p.r.state = ConfirmState::pending;
+    else if (v == "rolled-back")
+        p.r.state = ConfirmState::rolled_back;
+    else
+        return p.error(line, fmt::format("state: '{}': expected pending or rolled-back", v));
     return {};
 }
 
@@ -82,11 +88,16 @@ Result<void> field(Parser& p, int line, const std::string& key, const std::strin
     if (key == "applied") return set_hash(p, line, key, v, r.applied);
     if (key == "restore") return set_hash(p, line, key, v, r.restore);
     if (key == "enforcer") return set_enforcer(p, line, v);
-    if (key == "table") r.table = v;
-    else if (key == "policy") r.policy = v;
-    else if (key == "enforcer_id") r.enforcer_id = v;
-    else if (key == "reason") r.reason = v;
-    else return p.error(line, fmt::format("unknown key '{}'", key));
+    if (key == "table")
+        r.table = v;
+    else if (key == "policy")
+        r.policy = v;
+    else if (key == "enforcer_id")
+        r.enforcer_id = v;
+    else if (key == "reason")
+        r.reason = v;
+    else
+        return p.error(line, fmt::format("unknown key '{}'", key));
     return {};
 }
 
@@ -99,10 +110,12 @@ Result<void> line_of(Parser& p, int line, const std::string& text) {
 }
 
 Result<void> complete(const Parser& p, int lines) {
-    for (const char* key : {"state", "armed", "deadline", "applied", "restore", "table", "enforcer"}) {
+    for (const char* key :
+         {"state", "armed", "deadline", "applied", "restore", "table", "enforcer"}) {
         if (!p.seen.contains(key)) return p.error(lines, fmt::format("'{}' is missing", key));
     }
-    if (p.r.deadline < p.r.armed) return p.error(lines, "the deadline lies before the time it was armed");
+    if (p.r.deadline < p.r.armed)
+        return p.error(lines, "the deadline lies before the time it was armed");
     return {};
 }
 
@@ -110,15 +123,22 @@ Result<void> complete(const Parser& p, int lines) {
 
 const char* enforcer_name(Enforcer e) {
     switch (e) {
-        case Enforcer::daemon: return "nftpolicyd";
-        case Enforcer::systemd: return "systemd";
-        case Enforcer::waiter: return "waiter";
+        case Enforcer::daemon:
+            return "nftpolicyd";
+        case Enforcer::systemd:
+            return "systemd";
+        case Enforcer::waiter:
+            return "waiter";
     }
     return "?";
 }
 
-std::string confirm_path(const std::string& state_dir) { return state_dir + "/confirm"; }
-std::string unconfirmed_path(const std::string& state_dir) { return state_dir + "/unconfirmed"; }
+std::string confirm_path(const std::string& state_dir) {
+    return state_dir + "/confirm";
+}
+std::string unconfirmed_path(const std::string& state_dir) {
+    return state_dir + "/unconfirmed";
+}
 
 std::string serialize_confirm(const ConfirmRecord& r) {
     std::string out = std::string(kMagic) + "\n";
@@ -135,11 +155,13 @@ std::string serialize_confirm(const ConfirmRecord& r) {
 
 Result<ConfirmRecord> parse_confirm(const std::string& text, const std::string& path) {
     Parser p{path, {}, {}};
-    if (text.find('\0') != std::string::npos) return tl::unexpected(p.error(1, "contains a NUL byte").error());
+    if (text.find('\0') != std::string::npos)
+        return tl::unexpected(p.error(1, "contains a NUL byte").error());
     std::istringstream in(text);
     std::string line;
     if (!std::getline(in, line) || line != kMagic) {
-        return tl::unexpected(p.error(1, fmt::format("not a confirmation record (expected '{}')", kMagic)).error());
+        return tl::unexpected(
+            p.error(1, fmt::format("not a confirmation record (expected '{}')", kMagic)).error());
     }
     int n = 1;
     while (std::getline(in, line)) {
@@ -157,7 +179,8 @@ Result<std::optional<ConfirmRecord>> read_confirm(const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<ConfirmRecord>();
     auto text = read_regular_file(path, kRecordFile);
-    if (!text) return fail(ErrorKind::io, fmt::format("cannot read {}: {}", path, text.error().message));
+    if (!text)
+        return fail(ErrorKind::io, fmt::format("cannot read {}: {}", path, text.error().message));
     auto r = parse_confirm(*text, path);
     if (!r) return tl::unexpected(r.error());
     return std::optional(std::move(*r));

@@ -131,7 +131,8 @@ std::shared_ptr<const pipeline::Compiled> Engine::compile_if_needed(bool recompi
             out.policy_warnings = failed_->policy_warnings;
             return nullptr;
         }
-        if (holding_.held == Held::policy || holding_.held == Held::rolled_back) return holding_.compiled;
+        if (holding_.held == Held::policy || holding_.held == Held::rolled_back)
+            return holding_.compiled;
     }
     out.recompiled = true;
     failed_.reset();
@@ -203,18 +204,22 @@ std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, 
     const std::string& dir = options_.state.state_dir;
     auto record = read_confirm(confirm_path(dir));
     const std::string hash = kernel::ruleset_hash(next.table);
-    if (record && *record && (*record)->state == ConfirmState::rolled_back && (*record)->applied == hash) {
-        return pipeline::Failure{pipeline::FailureKind::refused,
-                                 fmt::format("the policy compiles to ruleset {}, which was rolled back at {} ({}); "
-                                             "`nftpolicy apply` loads it again",
-                                             hash, format_time((*record)->rolled_back_at), (*record)->reason)};
+    if (record && *record && (*record)->state == ConfirmState::rolled_back &&
+        (*record)->applied == hash) {
+        return pipeline::Failure{
+            pipeline::FailureKind::refused,
+            fmt::format("the policy compiles to ruleset {}, which was rolled back at {} ({}); "
+                        "`nftpolicy apply` loads it again",
+                        hash, format_time((*record)->rolled_back_at), (*record)->reason)};
     }
-    if (force || !holding_.compiled || holding_.held == Held::builtin || holding_.compiled->table.name != next.table.name) {
+    if (force || !holding_.compiled || holding_.held == Held::builtin ||
+        holding_.compiled->table.name != next.table.name) {
         return std::nullopt;
     }
     auto cut = lockout_refusal(holding_.compiled->table, next.table, std::nullopt);
     if (!cut) return std::nullopt;
-    return pipeline::Failure{pipeline::FailureKind::refused, *cut + " (`nftpolicy reload --force` loads it anyway)"};
+    return pipeline::Failure{pipeline::FailureKind::refused,
+                             *cut + " (`nftpolicy reload --force` loads it anyway)"};
 }
 
 // The ruleset of the policy is the last confirmed one, unless an
@@ -271,9 +276,11 @@ Outcome Engine::confirm(std::int64_t now, std::string& message) {
     auto pending = pending_record(options_.state.state_dir);
     if (pending && now >= pending->deadline) {
         out = rollback_locked("confirmed too late", true, now, message);
-        set_failure(out, {pipeline::FailureKind::refused, "too late: the deadline was " +
-                                                              format_time(pending->deadline) + "; " + message},
-                    {});
+        set_failure(
+            out,
+            {pipeline::FailureKind::refused,
+             "too late: the deadline was " + format_time(pending->deadline) + "; " + message},
+            {});
         return out;
     }
     auto done = confirm_pending(options_.state.state_dir, now);
@@ -287,7 +294,8 @@ Outcome Engine::confirm(std::int64_t now, std::string& message) {
     return out;
 }
 
-Outcome Engine::rollback(const std::string& reason, bool if_pending, std::int64_t now, std::string& message) {
+Outcome Engine::rollback(const std::string& reason, bool if_pending, std::int64_t now,
+                         std::string& message) {
     Outcome out;
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
@@ -319,10 +327,12 @@ Outcome Engine::rollback_locked(const std::string& reason, bool if_pending, std:
     }
     if (!commit(*target, Held::rolled_back, options_.policy.policy, out)) return out;
     if (pending) {
-        if (auto m = mark_rolled_back(dir, **record, reason, now); !m) out.warnings.push_back(m.error().message);
+        if (auto m = mark_rolled_back(dir, **record, reason, now); !m)
+            out.warnings.push_back(m.error().message);
     }
-    message = fmt::format("rolled back to the last confirmed ruleset {}: {} in one transaction", holding_.hash,
-                          out.committed ? fmt::format("{} changes", out.changes.size()) : "nothing to change");
+    message = fmt::format(
+        "rolled back to the last confirmed ruleset {}: {} in one transaction", holding_.hash,
+        out.committed ? fmt::format("{} changes", out.changes.size()) : "nothing to change");
     out.ok = true;
     return out;
 }

@@ -29,11 +29,11 @@ struct EngineOptions {
 
 // Where the ruleset the kernel holds came from.
 enum class Held {
-    nothing,    // nothing committed, nothing found
-    policy,     // the policy as it stands (or stood at its last good compile)
-    last_good,  // the state directory's last good ruleset (the policy was broken at start)
-    kept,       // a table already in the kernel, left as found (broken policy, no last good)
-    builtin,    // the safe built-in ruleset (fallback.h)
+    nothing,      // nothing committed, nothing found
+    policy,       // the policy as it stands (or stood at its last good compile)
+    last_good,    // the state directory's last good ruleset (the policy was broken at start)
+    kept,         // a table already in the kernel, left as found (broken policy, no last good)
+    builtin,      // the safe built-in ruleset (fallback.h)
     rolled_back,  // the last confirmed ruleset, after an `apply --confirm` went unconfirmed
 };
 const char* held_name(Held held);
@@ -85,7 +85,8 @@ class Engine {
     // Commits the last confirmed ruleset (Held::rolled_back) and marks the
     // pending record rolled back; with `if_pending`, only when a
     // confirmation is pending and its deadline has passed.
-    Outcome rollback(const std::string& reason, bool if_pending, std::int64_t now, std::string& message);
+    Outcome rollback(const std::string& reason, bool if_pending, std::int64_t now,
+                     std::string& message);
 
     const Holding& holding() const { return holding_; }
     // Files the last compile depended on, and the state file: what to watch.
@@ -121,7 +122,8 @@ class Engine {
     bool kernel_has_table(const std::string& table);
     std::optional<pipeline::Failure> refuse(const pipeline::Compiled& next, bool force) const;
     void keep_last_good(const pipeline::Compiled& target, Outcome& out);
-    Outcome rollback_locked(const std::string& reason, bool if_pending, std::int64_t now, std::string& message);
+    Outcome rollback_locked(const std::string& reason, bool if_pending, std::int64_t now,
+                            std::string& message);
 
     EngineOptions options_;
     std::unique_ptr<kernel::NetlinkKernel> kernel_;

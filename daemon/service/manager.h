@@ -39,12 +39,12 @@ struct ManagerOptions {
 // Why a converge runs.
 enum class Trigger {
     start,
-    signal,  // SIGHUP
-    client,  // `nftpolicy reload` on the control socket
-    files,   // a policy file, an include or an address list changed
-    state,   // the state directory's migration state changed (CLI)
-    drift,   // someone else changed our table (drift repair)
-    confirm, // `apply --confirm`: its deadline, `nftpolicy confirm` or `rollback`
+    signal,   // SIGHUP
+    client,   // `nftpolicy reload` on the control socket
+    files,    // a policy file, an include or an address list changed
+    state,    // the state directory's migration state changed (CLI)
+    drift,    // someone else changed our table (drift repair)
+    confirm,  // `apply --confirm`: its deadline, `nftpolicy confirm` or `rollback`
 };
 const char* trigger_name(Trigger why);
 

@@ -31,18 +31,25 @@ Table table_with(const char* mgmt_entry, bool with_web = false) {
         t.maps.push_back(ServiceMap{"in_svc", {{kProtoTcp, 22, 22, "in_tcp_22", {}}}, {}});
         Rule r{{MatchAddrSet{net::Family::ipv4, MatchAddrSet::Field::saddr, "g_admins_v4"},
                 CounterStmt{"flow_management"}, Verdict{Verdict::Kind::accept, ""}},
-               "flow:management", {}};
+               "flow:management",
+               {}};
         t.chains.push_back(Chain{"in_tcp_22", std::nullopt, {r}, {}});
     }
     if (with_web) {
         if (t.maps.empty()) t.maps.push_back(ServiceMap{"in_svc", {}, {}});
         t.maps[0].elements.push_back({kProtoTcp, 80, 80, "in_tcp_80", {}});
-        t.chains.push_back(Chain{"in_tcp_80", std::nullopt, {Rule{{Verdict{Verdict::Kind::accept, ""}}, "flow:web", {}}}, {}});
+        t.chains.push_back(Chain{"in_tcp_80",
+                                 std::nullopt,
+                                 {Rule{{Verdict{Verdict::Kind::accept, ""}}, "flow:web", {}}},
+                                 {}});
     }
     Chain input{"input", BaseChain{Hook::input, 0, ChainPolicy::drop}, {}, {}};
     input.rules.push_back(Rule{{MatchCtState{2 | 4}, Verdict{Verdict::Kind::accept, ""}}, "", {}});
     input.rules.push_back(Rule{{MatchCtState{1}, Verdict{Verdict::Kind::drop, ""}}, "", {}});
-    input.rules.push_back(Rule{{MatchInterface{MatchInterface::Dir::in, false, {"lo"}}, Verdict{Verdict::Kind::accept, ""}}, "", {}});
+    input.rules.push_back(Rule{{MatchInterface{MatchInterface::Dir::in, false, {"lo"}},
+                                Verdict{Verdict::Kind::accept, ""}},
+                               "",
+                               {}});
     if (!t.maps.empty()) input.rules.push_back(Rule{{ServiceVmap{"in_svc"}}, "", {}});
     t.chains.push_back(std::move(input));
     return t;
@@ -96,7 +103,8 @@ TEST_CASE("narrowing the management group cuts the difference") {
 
 TEST_CASE("widening or keeping the management group cuts nothing") {
     CHECK(lockout(table_with("10.30.0.0/24"), table_with("10.30.0.0/16"), std::nullopt).empty());
-    CHECK(lockout(table_with("10.30.0.0/24"), table_with("10.30.0.0/24", true), std::nullopt).empty());
+    CHECK(lockout(table_with("10.30.0.0/24"), table_with("10.30.0.0/24", true), std::nullopt)
+              .empty());
 }
 
 TEST_CASE("the SSH client's own address is kept, even outside the management group") {
@@ -106,7 +114,8 @@ TEST_CASE("the SSH client's own address is kept, even outside the management gro
     auto cuts = lockout(std::nullopt, table_with("10.30.0.0/24"), client);
     REQUIRE(cuts.size() == 1);
     CHECK(cuts[0].ssh_client);
-    CHECK(describe(cuts[0]) == "tcp/22 from 192.0.2.9 (this SSH session's client, $SSH_CONNECTION)");
+    CHECK(describe(cuts[0]) ==
+          "tcp/22 from 192.0.2.9 (this SSH session's client, $SSH_CONNECTION)");
     auto inside = parse_ssh_connection("10.30.0.9 50022 10.0.0.1 22");
     CHECK(lockout(std::nullopt, table_with("10.30.0.0/24"), inside).empty());
     // Not accepted before either: nothing of it to cut.
@@ -115,11 +124,13 @@ TEST_CASE("the SSH client's own address is kept, even outside the management gro
 
 TEST_CASE("a jump that returns falls through to the next rule; every base chain must accept") {
     Table t = table_with(nullptr);
-    t.chains.insert(t.chains.begin(),
-                    Chain{"sub", std::nullopt, {Rule{{Verdict{Verdict::Kind::return_, ""}}, "", {}}}, {}});
+    t.chains.insert(
+        t.chains.begin(),
+        Chain{"sub", std::nullopt, {Rule{{Verdict{Verdict::Kind::return_, ""}}, "", {}}}, {}});
     Chain& input = t.chains.back();
     input.rules.push_back(Rule{{Verdict{Verdict::Kind::jump, "sub"}}, "", {}});
-    input.rules.push_back(Rule{{MatchDport{kProtoTcp, {{22, 22}}}, Verdict{Verdict::Kind::accept, ""}}, "", {}});
+    input.rules.push_back(
+        Rule{{MatchDport{kProtoTcp, {{22, 22}}}, Verdict{Verdict::Kind::accept, ""}}, "", {}});
     CHECK(has(accepted_sources(t, kSsh), "198.51.100.1"));
     Chain second{"input2", BaseChain{Hook::input, 10, ChainPolicy::drop}, {}, {}};
     t.chains.push_back(second);
@@ -131,9 +142,10 @@ TEST_CASE("SSH_CONNECTION parse: four fields, an address first, a port fourth") 
     REQUIRE(v6);
     CHECK(v6->family == net::Family::ipv6);
     CHECK(v6->server_port == 2222);
-    for (const char* bad : {"", "10.0.0.1", "10.0.0.1 1 2", "host 1 10.0.0.1 22", "10.0.0.1 1 10.0.0.2 0",
-                            "10.0.0.1 1 10.0.0.2 65536", "10.0.0.1 1 10.0.0.2 22 extra", "10.0.0.1 1 10.0.0.2 2x",
-                            "10.0.0.0/24 1 10.0.0.2 22"}) {
+    for (const char* bad :
+         {"", "10.0.0.1", "10.0.0.1 1 2", "host 1 10.0.0.1 22", "10.0.0.1 1 10.0.0.2 0",
+          "10.0.0.1 1 10.0.0.2 65536", "10.0.0.1 1 10.0.0.2 22 extra", "10.0.0.1 1 10.0.0.2 2x",
+          "10.0.0.0/24 1 10.0.0.2 22"}) {
         INFO(bad);
         CHECK_FALSE(parse_ssh_connection(bad));
     }

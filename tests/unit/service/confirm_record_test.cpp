@@ -60,7 +60,8 @@ TEST_CASE("a rolled-back record round-trips with when and why") {
 TEST_CASE("hostile or damaged records are clear errors naming file and line") {
     const std::string good = serialize_confirm(pending_record());
     CHECK(error_of("") == "confirm:1: not a confirmation record (expected 'nftpolicy-confirm 1')");
-    CHECK(error_of("nftpolicy-confirm 2\n") == "confirm:1: not a confirmation record (expected 'nftpolicy-confirm 1')");
+    CHECK(error_of("nftpolicy-confirm 2\n") ==
+          "confirm:1: not a confirmation record (expected 'nftpolicy-confirm 1')");
     CHECK(error_of(replaced(good, "state pending", "state maybe")) ==
           "confirm:2: state: 'maybe': expected pending or rolled-back");
     CHECK(error_of(replaced(good, "deadline 1764680030", "deadline 99999999999999999999999")) ==
@@ -75,7 +76,8 @@ TEST_CASE("hostile or damaged records are clear errors naming file and line") {
           "confirm:9: enforcer: 'rm -rf /': expected nftpolicyd, systemd or waiter");
     CHECK(error_of(good + "state pending\n") == "confirm:11: 'state' given twice");
     CHECK(error_of(good + "colour blue\n") == "confirm:11: unknown key 'colour'");
-    CHECK(error_of(replaced(good, "restore fedcba9876543210\n", "")) == "confirm:9: 'restore' is missing");
+    CHECK(error_of(replaced(good, "restore fedcba9876543210\n", "")) ==
+          "confirm:9: 'restore' is missing");
     CHECK(error_of(replaced(good, "deadline 1764680030", "deadline 1764670000")) ==
           "confirm:10: the deadline lies before the time it was armed");
     CHECK(error_of(good + std::string("\0", 1)) == "confirm:1: contains a NUL byte");
