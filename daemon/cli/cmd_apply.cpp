@@ -106,7 +106,10 @@ void run(ApplyArgs args, int& exit_code) {
         };
     auto out = pipeline::apply(request);
     print_diagnostics(out.diagnostics);
-    if (!out.result) return report_failure(out.result.error(), exit_code);
+    if (!out.result) {
+        if (enforcement) disarm_enforcer(*enforcement);  // nothing to watch: no stray waiter for an hour
+        return report_failure(out.result.error(), exit_code);
+    }
     print_report(out.result->report, out.result->table, request.dry_run);
     for (const auto& w : out.result->warnings) std::cerr << "nftpolicy: warning: " << w << '\n';
     if (!arm) return;

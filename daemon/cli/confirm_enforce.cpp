@@ -2,6 +2,7 @@
 #include "cli/confirm_enforce.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,6 +130,14 @@ std::vector<std::string> rollback_command(const ArmTarget& t) {
     return {self_path(),  "rollback",   "--if-pending",   "--state-dir", t.state.state_dir,
             "--lock",     t.state.lock, "--lock-timeout", "60",          "--runtime-dir",
             t.runtime_dir};
+}
+
+void disarm_enforcer(const Enforcement& e) {
+    switch (e.enforcer) {
+        case service::Enforcer::daemon: return;
+        case service::Enforcer::systemd: run_and_wait({"systemctl", "stop", e.id}); return;
+        case service::Enforcer::waiter: ::kill(static_cast<pid_t>(std::stol(e.id)), SIGTERM); return;
+    }
 }
 
 Result<Enforcement> arm_enforcer(const ArmTarget& t) {

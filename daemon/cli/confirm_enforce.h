@@ -37,6 +37,11 @@ struct ArmTarget {
 
 Result<Enforcement> arm_enforcer(const ArmTarget& target);
 
+// After an apply that committed nothing: stops the waiter or the timer
+// (best effort: one left running finds nothing due). The daemon's timer
+// stays; it finds nothing due either.
+void disarm_enforcer(const Enforcement& e);
+
 // The command an enforcer runs at the deadline.
 std::vector<std::string> rollback_command(const ArmTarget& target);
 

@@ -176,6 +176,8 @@ nftp apply "$work/base.toml" --confirm 30 >"$work/armed"
 note_waiter "$work/armed"
 expect 7 "a second apply --confirm" nftp apply "$work/more.toml" --confirm 30
 grep -q "a confirmation is already pending" "$work/out" || fail "second --confirm message: $(cat "$work/out")"
+sleep 0.2
+! pgrep -f -- "apply $work/more.toml --confirm 30" >/dev/null || fail "a refused apply --confirm left its waiter running"
 expect 7 "a plain apply while pending" nftp apply "$work/more.toml"
 expect 7 "set-phase while pending" env NFTPOLICY_PATH= "$bin" migration set-phase m final "$work/base.toml" \
     --lock "$work/lock" --state-dir "$work/state"
