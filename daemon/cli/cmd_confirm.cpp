@@ -92,10 +92,7 @@ void run_confirm(const ConfirmArgs& args, int& exit_code) {
         return;
     }
     if (late) return late_confirm(args, done.error(), exit_code);
-    if (done.error().kind == ErrorKind::conflict)
-        return report_error(done.error(), exit_code);  // busy
-    std::cerr << "nftpolicy: error: " << done.error().message << '\n';
-    exit_code = exit_refused;
+    report_error(done.error(), exit_code);  // nothing pending (7), busy (6), a damaged record (4)
 }
 
 void run_rollback(const ConfirmArgs& args, int& exit_code) {

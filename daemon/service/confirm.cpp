@@ -151,9 +151,9 @@ Result<void> keep_confirmed(const std::string& state_dir, const SavedRuleset& sa
 Result<ConfirmRecord> pending_record(const std::string& state_dir) {
     auto r = read_confirm(confirm_path(state_dir));
     if (!r) return tl::unexpected(r.error());
-    if (!*r) return fail(ErrorKind::invalid, "no confirmation is pending; nothing was changed");
+    if (!*r) return fail(ErrorKind::refused, "no confirmation is pending; nothing was changed");
     if ((*r)->state == ConfirmState::rolled_back) {
-        return fail(ErrorKind::invalid,
+        return fail(ErrorKind::refused,
                     rolled_back_text(**r) + "; nothing to confirm, nothing was changed");
     }
     return **r;
@@ -234,7 +234,10 @@ Result<RolledBack> rollback(const RollbackRequest& req) {
     auto lock = kernel::ApplyLock::acquire(req.state.lock, req.state.lock_timeout);
     if (!lock) return tl::unexpected(lock.error());
     auto record = read_confirm(confirm_path(req.state.state_dir));
-    if (!record) return tl::unexpected(record.error());
+    // A damaged record does not stand between the admin and the last
+    // confirmed ruleset; only the deadline's own run needs to read it.
+    if (!record && req.if_pending) return tl::unexpected(record.error());
+    if (!record) record = std::optional<ConfirmRecord>();
     if (req.if_pending && !due(*record, req.now)) return RolledBack{};
     return commit_restore(req, pending(*record) ? *record : std::optional<ConfirmRecord>());
 }

@@ -285,7 +285,7 @@ Outcome Engine::confirm(std::int64_t now, std::string& message) {
     }
     auto done = confirm_pending(options_.state.state_dir, now);
     if (!done) {
-        set_failure(out, {pipeline::FailureKind::refused, done.error().message}, {});
+        set_failure(out, pipeline::failure_of(done.error()), {});
         return out;
     }
     last_good_hash_ = done->applied;

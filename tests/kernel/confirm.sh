@@ -221,4 +221,13 @@ note_waiter "$work/armed"
 [ "$(connect_from 10.30.0.7 10.20.0.11 22)" != 0 ] || fail "the policy without management still let the admin in"
 wait_for_shape "$base" 7.5 >/dev/null || fail "no rollback within 5 + 2 s"
 [ "$(connect_from 10.30.0.7 10.20.0.11 22)" = 0 ] || fail "the admin cannot connect again after the rollback"
+echo "== a damaged confirmation record is an error, not a guess"
+printf 'nftpolicy-confirm 1\nstate pending\ndeadline soon\n' >"$work/state/confirm"
+expect 4 "status with a damaged record" nstat
+grep -q "confirm:3: deadline: 'soon' is not a time in unix seconds" "$work/out" || fail "damaged record: $(cat "$work/out")"
+expect 4 "confirm with a damaged record" nftp confirm
+expect 4 "apply --confirm with a damaged record" nftp apply "$work/more.toml" --confirm 30
+nft add counter inet nftpolicy hand_made  # the table edited by hand, the record damaged
+nftp rollback >"$work/out" || fail "rollback over a damaged record: $(cat "$work/out")"
+[ "$(shape)" = "$base" ] || fail "rollback over a damaged record did not restore the confirmed ruleset"
 echo "PASS confirm.sh"
