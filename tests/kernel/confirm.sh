@@ -13,8 +13,9 @@
 #   - bad input: --confirm 0, 3601, 2h, -5, words; confirm and the migration
 #     commands with nothing pending or while one is pending;
 #   - the lockout guard: a policy dropping the management group, one
-#     narrowing it below the SSH client ($SSH_CONNECTION), and one dropping
-#     the only flow that lets the SSH client in: refused, kernel unchanged;
+#     narrowing it below the SSH client ($SSH_CONNECTION), one dropping
+#     the only flow that lets the SSH client in, and a set-phase that retires
+#     it: refused, kernel unchanged;
 #   - an SSH-like session: a peer in the management group connects to tcp/22,
 #     `apply --confirm 5 --force` of a policy without management, the peer
 #     cannot connect, and can again after the rollback.
@@ -47,6 +48,7 @@ id = "https"
 from = "agents"
 to = "handler"
 services = ["https"]
+retired_by = "m.g"
 [hosts.h]
 roles = ["handler"]
 EOF
@@ -202,6 +204,10 @@ grep -q "^  tcp/22 from 10.30.0.0/24, 10.30.2.0-10.30.255.255$" "$work/out" && g
 expect 7 "the SSH client's only flow dropped" env SSH_CONNECTION="10.10.0.5 50000 10.20.0.11 443" \
     "$bin" apply "$work/nohttps.toml" --lock "$work/lock" --state-dir "$work/state" --runtime-dir "$work/run"
 grep -q "tcp/443 from 10.10.0.5 (this SSH session's client" "$work/out" || fail "ssh client: $(cat "$work/out")"
+expect 7 "set-phase final cutting the SSH client's flow" env SSH_CONNECTION="10.10.0.5 50000 10.20.0.11 443" \
+    NFTPOLICY_PATH= "$bin" migration set-phase m final "$work/base.toml" --lock "$work/lock" --state-dir "$work/state"
+grep -q "tcp/443 from 10.10.0.5 (this SSH session's client" "$work/out" || fail "set-phase guard: $(cat "$work/out")"
+[ ! -e "$work/state/migrations" ] || ! grep -q final "$work/state/migrations" || fail "a refused set-phase recorded its phase"
 [ "$(shape)" = "$base" ] || fail "the kernel changed after refusals"
 nftp apply "$work/narrow.toml" --force >/dev/null || fail "--force did not pass the guard"
 nftp apply "$work/base.toml" >/dev/null
