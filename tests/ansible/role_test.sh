@@ -15,6 +15,13 @@
 #   4. With a recent legacy user on h1 (quiet_for 15s), migration-flip.yml fails its assert
 #      and no host flips; once quiet_for has passed, it flips the gate on both
 #      hosts at once, and a second run changes nothing.
+#   5. Safe mode (nftpolicy_confirm): a changed policy goes in with
+#      `apply --confirm` and the role confirms it over a new connection (it
+#      stays past the deadline); the same play with the confirm task skipped
+#      (as when the policy cut the connection) leaves the change pending, and
+#      the deadline restores the last confirmed ruleset.
+#   6. A reload that fails fails the play: a policy that narrows the
+#      management group is refused by the lockout guard, the kernel unchanged.
 # Usage: role_test.sh NFTPOLICY SOURCE_DIR PYTHON
 set -euo pipefail
 bin=$(readlink -f "$1") src=$(readlink -f "$2") python=${3:-/usr/bin/python3}
@@ -159,3 +166,53 @@ for h in h1 h2; do [ "$(changed "$work/flip3.log" $h)" = 0 ] || fail "$h: second
 play site3 site.yml || fail "site.yml after the flip failed"
 for h in h1 h2; do [ "$(changed "$work/site3.log" $h)" = 0 ] || fail "$h: site.yml after the flip changed something"; done
 pass "quiet_for passed: the gate flipped on h1 and h2 at once; flip and site plays then report changed=0"
+
+# --- 5. safe mode: apply --confirm, confirmed over a new connection; or not confirmed ---
+# Deadlines long enough for a loaded machine's play to reach its confirm task
+# (a plain play here: about 6 s from the apply to the confirm).
+confirm_deadline=30 unconfirmed_deadline=15
+services() {  # services PORT... -> -e JSON for the https service on those ports
+    local ports
+    ports=$(IFS=,; echo "$*")
+    echo "{\"nftpolicy_services\": {\"msrpc\": {\"tcp\": [17000]}, \"https\": {\"tcp\": [$ports]}}}"
+}
+started=$SECONDS
+play safe1 site.yml -e nftpolicy_confirm=${confirm_deadline}s -e "$(services 443 8443)" ||
+    { cat "$work/safe1.log"; fail "safe mode: site.yml failed"; }
+grep -q 'TASK \[nftpolicy : Confirm the applied policy\]' "$work/safe1.log" ||
+    { cat "$work/safe1.log"; fail "safe mode: no confirm task ran"; }
+for p in $h1 $h2; do [[ "$(table "$p")" == *8443* ]] || fail "safe mode: namespace $p does not hold tcp/8443"; done
+declare -A confirmed=([$h1]="$(table "$h1")" [$h2]="$(table "$h2")")
+wait=$((started + confirm_deadline + 2 - SECONDS))
+[ "$wait" -gt 0 ] && sleep "$wait"
+for p in $h1 $h2; do
+    [ "$(table "$p")" = "${confirmed[$p]}" ] || fail "safe mode: the confirmed policy did not stay past the deadline"
+done
+in_h "$h1" "$bin" status --state-dir "$work/h1/state" --lock "$work/h1/lock" | grep -q "confirmation: PENDING" &&
+    fail "safe mode: a confirmation is still pending after the confirm task"
+pass "safe mode: apply --confirm ${confirm_deadline}s, confirmed over a new connection; the policy stays past the deadline"
+play safe2 site.yml -e nftpolicy_confirm=${unconfirmed_deadline}s -e "$(services 443 9443)" --skip-tags nftpolicy_confirm ||
+    { cat "$work/safe2.log"; fail "safe mode without the confirm: site.yml failed"; }
+[[ "$(table "$h1")" == *9443* ]] || fail "safe mode: the unconfirmed policy was not applied"
+in_h "$h1" "$bin" status --state-dir "$work/h1/state" --lock "$work/h1/lock" | grep -q "confirmation: PENDING" ||
+    fail "safe mode: status shows no pending confirmation"
+# Back within the deadline (counted from each host's apply) + 2 s.
+deadline=$(in_h "$h2" "$bin" status --json --state-dir "$work/h2/state" --lock "$work/h2/lock" |
+    "$python" -c 'import json, sys; print(json.load(sys.stdin)["confirmation"]["deadline"])')
+end=$((deadline + 2))
+for p in $h1 $h2; do
+    while [ "$(table "$p")" != "${confirmed[$p]}" ] && [ "$(date +%s)" -le $end ]; do sleep 0.2; done
+    [ "$(table "$p")" = "${confirmed[$p]}" ] || fail "namespace $p: no rollback to the confirmed policy: $(table "$p")"
+done
+pass "safe mode, confirm never ran: the deadline restored the last confirmed ruleset on h1 and h2"
+
+# --- 6. a reload that fails fails the play ---
+before=$(table "$h1")
+if play narrow site.yml -e "$(services 443 8443)" \
+    -e '{"nftpolicy_groups": {"admins": {"addresses": ["10.30.0.0/25"]}}}'; then
+    cat "$work/narrow.log"; fail "a policy that cuts management access was deployed"
+fi
+grep -q "cuts management access" "$work/narrow.log" && grep -q "10.30.0.128" "$work/narrow.log" ||
+    { cat "$work/narrow.log"; fail "the failed play does not say what would be cut"; }
+[ "$(table "$h1")" = "$before" ] || fail "the refused policy changed the kernel"
+pass "a reload the lockout guard refuses (admins narrowed to 10.30.0.0/25) fails the play; kernel unchanged"
