@@ -14,7 +14,8 @@
 #   5. `apt-get purge` leaves no file of the package, no state, no unit enabled.
 #   6. The Ansible role (ansible-core is in the root) installs the .deb again,
 #      renders the site policy, enables nftpolicyd; its handler reloads the
-#      daemon through systemd; a second run changes nothing.
+#      daemon through systemd; a second run changes nothing; a reload that
+#      nftpolicyd refuses (the lockout guard) fails the play.
 # Why mmdebstrap and not the host's root: only a minimal root shows that the
 # package's Depends are complete (the host has every library already), and
 # only a root of its own boots without the host's enabled units.
@@ -140,6 +141,15 @@ rules=$(ip netns exec "$ns" nft list table inet nftpolicy)
 grep -q 10.10.0.6 <<<"$rules" && ! grep -q 10.10.0.5 <<<"$rules" ||
     fail "after the reload the kernel does not hold the new address: $rules"
 pass "role run 3: a changed inventory address reached the kernel through systemctl reload nftpolicyd"
+write_role_inventory "$deb" 10.10.0.6 10.30.0.0/25
+if role_play role4; then cat "$work/role4.log"; fail "a policy that cuts management access was deployed"; fi
+grep -q 'RUNNING HANDLER \[nftpolicy : Reload nftpolicyd\]' "$work/role4.log" &&
+    grep -q 'failed=1' "$work/role4.log" || { cat "$work/role4.log"; fail "the play did not fail in the reload handler"; }
+[ "$(ip netns exec "$ns" nft list table inet nftpolicy)" = "$rules" ] || fail "the refused reload changed the kernel"
+assert_unit_running nftpolicyd.service
+container journalctl -u nftpolicyd --no-pager -o cat | grep -q "cuts management access" ||
+    fail "the journal does not say why the reload was refused"
+pass "role run 4: a reload the lockout guard refuses (admins narrowed) fails the play; kernel unchanged, daemon running"
 
 step "shut down"
 shutdown_root
