@@ -22,12 +22,18 @@ struct ReloadArgs {
     bool force = false;  // past the lockout guard
 };
 
+// The control line: `status`, or `reload [force] [ssh $SSH_CONNECTION]`, so
+// that the daemon's lockout guard keeps the session this command runs in.
+std::string command_of(const ReloadArgs& args) {
+    if (args.status) return "status";
+    std::string cmd = args.force ? "reload force" : "reload";
+    const std::string ssh = ssh_connection();
+    if (!ssh.empty() && ssh.find('\n') == std::string::npos) cmd += " ssh " + ssh;
+    return cmd;
+}
+
 void run(const ReloadArgs& args, int& exit_code) {
-    auto reply = service::send_command(args.runtime_dir,
-                                       args.status  ? "status"
-                                       : args.force ? "reload force"
-                                                    : "reload",
-                                       args.timeout);
+    auto reply = service::send_command(args.runtime_dir, command_of(args), args.timeout);
     if (!reply) {
         std::cerr << "nftpolicy: error: " << reply.error().message << '\n';
         exit_code = reply.error().kind == ErrorKind::conflict ? exit_busy : exit_system;

@@ -200,7 +200,8 @@ bool Engine::kernel_has_table(const std::string& table) {
 // Why a freshly compiled ruleset must not replace the held one: it is the
 // ruleset a rollback took back (until `nftpolicy apply` loads it again),
 // or it cuts management access (lockout guard).
-std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, bool force) const {
+std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, bool force,
+                                                const std::vector<ir::SshClient>& ssh) const {
     const std::string& dir = options_.state.state_dir;
     auto record = read_confirm(confirm_path(dir));
     const std::string hash = kernel::ruleset_hash(next.table);
@@ -216,10 +217,16 @@ std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, 
         holding_.compiled->table.name != next.table.name) {
         return std::nullopt;
     }
-    auto cut = lockout_refusal(holding_.compiled->table, next.table, std::nullopt);
-    if (!cut) return std::nullopt;
-    return pipeline::Failure{pipeline::FailureKind::refused,
-                             *cut + " (`nftpolicy reload --force` loads it anyway)"};
+    // Management access, and each asking client's SSH session with it.
+    std::vector<std::optional<ir::SshClient>> sessions(ssh.begin(), ssh.end());
+    if (sessions.empty()) sessions.emplace_back(std::nullopt);
+    for (const auto& session : sessions) {
+        if (auto cut = lockout_refusal(holding_.compiled->table, next.table, session)) {
+            return pipeline::Failure{pipeline::FailureKind::refused,
+                                     *cut + " (`nftpolicy reload --force` loads it anyway)"};
+        }
+    }
+    return std::nullopt;
 }
 
 // The ruleset of the policy is the last confirmed one, unless an
@@ -235,7 +242,7 @@ void Engine::keep_last_good(const pipeline::Compiled& target, Outcome& out) {
     }
 }
 
-Outcome Engine::converge(bool recompile, bool force) {
+Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshClient>& ssh) {
     Outcome out;
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
@@ -244,7 +251,7 @@ Outcome Engine::converge(bool recompile, bool force) {
     }
     auto target = compile_if_needed(recompile, out);
     if (target && target != holding_.compiled) {
-        if (auto refused = refuse(*target, force)) {
+        if (auto refused = refuse(*target, force, ssh)) {
             set_failure(out, *refused, {});
             target = nullptr;
         }

@@ -17,6 +17,7 @@
 
 #include "kernel/netlink_kernel.h"
 #include "pipeline/apply.h"
+#include "ir/reach.h"
 #include "pipeline/compile.h"
 #include "service/inputs.h"
 
@@ -75,8 +76,9 @@ class Engine {
     // the result, committing only what differs. An invalid policy keeps (and
     // restores) the ruleset held before.
     // The lockout guard refuses a new ruleset that cuts the management
-    // access of the held one, unless `force`.
-    Outcome converge(bool recompile, bool force = false);
+    // access of the held one, or the SSH session of a client that asked for
+    // the reload (`ssh`), unless `force`.
+    Outcome converge(bool recompile, bool force = false, const std::vector<ir::SshClient>& ssh = {});
 
     // `nftpolicy confirm` (service/confirm.h): the unconfirmed ruleset becomes
     // the last confirmed one. Past the deadline it rolls back instead and
@@ -120,7 +122,8 @@ class Engine {
                 const std::string& policy_path, Outcome& out);
     void fall_back(Outcome& out);
     bool kernel_has_table(const std::string& table);
-    std::optional<pipeline::Failure> refuse(const pipeline::Compiled& next, bool force) const;
+    std::optional<pipeline::Failure> refuse(const pipeline::Compiled& next, bool force,
+                                            const std::vector<ir::SshClient>& ssh) const;
     void keep_last_good(const pipeline::Compiled& target, Outcome& out);
     Outcome rollback_locked(const std::string& reason, bool if_pending, std::int64_t now,
                             std::string& message);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -372,10 +373,12 @@ Outcome Manager::converge(Trigger why) {
     // spans and may miss an include that shaped nothing in it.
     // The CLI guarded what it committed (and may have been forced): adopt it.
     const bool force = why == Trigger::state || std::exchange(force_next_, false);
+    auto ssh = std::exchange(ssh_next_, {});
     Outcome out = engine_->converge(why == Trigger::signal || why == Trigger::client ||
-                                    why == Trigger::files, force);
+                                    why == Trigger::files, force, ssh);
     if (out.failure && out.failure->kind == pipeline::FailureKind::busy && !immediate(why)) {
         schedule(why, kBusyRetryUsec);  // the CLI holds the lock: try again
+        ssh_next_ = std::move(ssh);
     }
     rewatch();
     drift_synced(out);
@@ -430,10 +433,22 @@ void Manager::answer_clients(const Outcome& out) {
     std::erase_if(clients_, [](const auto& c) { return c->done; });
 }
 
+// `reload [force] [ssh CLIENT CPORT SERVER SPORT]` (the client's
+// $SSH_CONNECTION, kept by the lockout guard of the reload it asks for).
+void Manager::take_reload_options(const std::string& cmd) {
+    std::string_view rest = std::string_view(cmd).substr(std::string_view("reload").size());
+    if (rest.starts_with(" force")) {
+        force_next_ = true;
+        rest.remove_prefix(std::string_view(" force").size());
+    }
+    if (!rest.starts_with(" ssh ")) return;
+    if (auto ssh = ir::parse_ssh_connection(std::string(rest.substr(5)))) ssh_next_.push_back(*ssh);
+}
+
 void Manager::client_request(Client& c) {
     const std::string cmd = c.request.substr(0, c.request.find('\n'));
-    if (cmd == "reload" || cmd == "reload force") {
-        force_next_ = cmd == "reload force";
+    if (cmd == "reload" || cmd.starts_with("reload ")) {
+        take_reload_options(cmd);
         c.waiting = true;
         sd_event_source_set_enabled(c.source.get(), SD_EVENT_OFF);
         schedule(Trigger::client, 0);

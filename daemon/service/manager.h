@@ -116,6 +116,7 @@ class Manager {
     void answer_clients(const Outcome& out);
     void answer(Client& c, const Outcome* out);
     void client_request(Client& c);
+    void take_reload_options(const std::string& cmd);
     Result<void> add_confirm_timer();
     void arm_confirm(std::optional<std::int64_t> deadline);
     void confirm_command(Client& c, const std::string& cmd);
@@ -142,6 +143,7 @@ class Manager {
     std::string metrics_error_;  // the last textfile failure, logged once
     SourcePtr confirm_timer_;    // the deadline of `apply --confirm`
     bool force_next_ = false;    // `reload --force`: the lockout guard steps aside once
+    std::vector<ir::SshClient> ssh_next_;  // the SSH sessions of the clients asking for the next reload
 };
 
 // new manager -> setup -> start (READY=1) -> loop: nftpolicyd's whole life.

@@ -123,6 +123,11 @@ def run(build, root):
     check(r.returncode == 7 and "cuts management access" in r.stderr and "10.30.0.16-10.30.0.255" in r.stderr,
           f"reload of a narrowed management list refused: {r.returncode} {r.stderr.strip()}")
     check(nft_table() == final, "the refused reload left the table unchanged")
+    # `nftpolicy reload` over SSH: the daemon keeps the session's client.
+    r = subprocess.run([d.nftpolicy, "reload", "--runtime-dir", d.runtime], capture_output=True, text=True,
+                       env=dict(os.environ, NFTPOLICY_PATH="", SSH_CONNECTION="10.30.0.20 50000 10.20.0.11 22"))
+    check(r.returncode == 7 and "10.30.0.20 (this SSH session's client" in r.stderr,
+          f"reload from an SSH session whose client it would cut: refused, naming it: {r.stderr.strip()}")
     r = d.cli("reload", "--force", "--runtime-dir", d.runtime)
     check(r.returncode == 0 and nft_table() != final, f"reload --force loads it: {r.stderr.strip()}")
     check(d.stop() == 0, "daemon stops cleanly")
