@@ -33,7 +33,7 @@ nftp migration complete "$gate" "$work/site.toml" >/dev/null || fail "the flip f
 nftp migration status "$work/site.toml" --json >"$out/flipped.migration-status.json"
 nftp status --json --table nosuchtable >"$out/absent.status.json"
 # A pending confirmation, then the same rolled back (docs/confirm.md).
-nftp apply "$work/site.toml" --phase legacy --confirm 60 --runtime-dir "$work/run" >"$work/armed" ||
+nftp apply "$work/site.toml" --confirm 60 --runtime-dir "$work/run" >"$work/armed" ||
     fail "apply --confirm: $(cat "$work/armed")"
 nftp status --json >"$out/pending.status.json"
 nftp rollback --runtime-dir "$work/run" >/dev/null || fail "rollback failed"

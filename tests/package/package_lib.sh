@@ -217,20 +217,22 @@ assert_purged() {  # FILE_LIST UNITS
 
 # The Ansible role inside the booted root (ansible-core is in the base root):
 # one fleet host, this machine, whose package comes from the .deb in /srv and
-# whose changes reach the kernel through `systemctl reload nftpolicyd`.
-write_role_inventory() {  # write_role_inventory DEB AGENT_ADDRESS [ADMINS_PREFIX]
+# whose changes reach the kernel through `systemctl reload nftpolicyd`. Its
+# admins are those of the shipped example the machine ran before (the
+# lockout guard refuses a policy that drops one), unless ADMINS_JSON says.
+write_role_inventory() {  # write_role_inventory DEB AGENT_ADDRESS [ADMINS_JSON]
     local host
     host=$(container hostname)
     mkdir -p "$root/srv/ansible"
     cp -r "$src/contrib/ansible/roles" "$src/contrib/ansible/site.yml" "$root/srv/ansible/"
-    python3 - "$host" "/srv/$(basename "$1")" "$2" "${3:-10.30.0.0/24}" >"$root/srv/ansible/inventory.yml" <<'PY'
+    python3 - "$host" "/srv/$(basename "$1")" "$2" "${3:-[\"10.30.0.0/24\", \"10.30.1.5\"]}" >"$root/srv/ansible/inventory.yml" <<'PY'
 import json, sys
 host, deb, agent, admins = sys.argv[1:]
 print(json.dumps({"all": {
     "vars": {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3",
              "nftpolicy_deb": deb, "nftpolicy_reload_via": "systemd",
              "nftpolicy_inventory_groups": {"agents": "agents", "relay": "relays"},
-             "nftpolicy_groups": {"admins": {"addresses": [admins]}},
+             "nftpolicy_groups": {"admins": {"addresses": json.loads(admins)}},
              "nftpolicy_services": {"syslog_tls": {"tcp": [6514]}},
              "nftpolicy_management": {"from": "admins"},
              "nftpolicy_flows": [{"id": "logs", "from": "agents", "to": "relay", "services": ["syslog_tls"]}]},

@@ -118,7 +118,11 @@ assert_table_loaded "after the purge (removal never opens the machine by surpris
 
 step "the Ansible role: installs the .deb, renders and validates the site policy, reloads nftpolicyd"
 write_role_inventory "$deb" 10.10.0.5
-role_play role1 || { cat "$work/role1.log"; fail "site.yml failed"; }
+role_play role1 || {
+    cat "$work/role1.log"
+    container journalctl -u nftpolicyd --no-pager -o cat | tail -40
+    fail "site.yml failed"
+}
 [ "$(play_changed "$work/role1.log")" -ge 3 ] || { cat "$work/role1.log"; fail "the first run changed too little"; }
 container dpkg-query -W -f='${Status}\n' nftpolicy | grep -qx 'install ok installed' ||
     fail "the role did not install the .deb"
@@ -141,7 +145,7 @@ rules=$(ip netns exec "$ns" nft list table inet nftpolicy)
 grep -q 10.10.0.6 <<<"$rules" && ! grep -q 10.10.0.5 <<<"$rules" ||
     fail "after the reload the kernel does not hold the new address: $rules"
 pass "role run 3: a changed inventory address reached the kernel through systemctl reload nftpolicyd"
-write_role_inventory "$deb" 10.10.0.6 10.30.0.0/25
+write_role_inventory "$deb" 10.10.0.6 '["10.30.0.0/25", "10.30.1.5"]'
 if role_play role4; then cat "$work/role4.log"; fail "a policy that cuts management access was deployed"; fi
 grep -q 'RUNNING HANDLER \[nftpolicy : Reload nftpolicyd\]' "$work/role4.log" &&
     grep -q 'failed=1' "$work/role4.log" || { cat "$work/role4.log"; fail "the play did not fail in the reload handler"; }
