@@ -75,22 +75,7 @@ void print_pending(const ArmTarget& t, const Enforcement& e, std::int64_t second
                      : fmt::format("{} {}", service::enforcer_name(e.enforcer), e.id));
 }
 
-// --phase and --gates are recorded in the state directory, which a rollback
-// does not undo: the machine would then claim a phase its kernel left.
-bool confirm_with_choices(const ApplyArgs& args) {
-    const auto& p = args.request.policy;
-    if (args.confirm.empty() || (p.phases.empty() && p.gates.empty())) return false;
-    std::cerr << "nftpolicy: error: --confirm does not combine with --phase or --gates: a rollback "
-                 "restores the ruleset, not the recorded migration state; apply the phase or gates "
-                 "without --confirm (or with `migration set-phase`/`complete`); nothing was changed\n";
-    return true;
-}
-
 void run(ApplyArgs args, int& exit_code) {
-    if (confirm_with_choices(args)) {
-        exit_code = exit_usage;
-        return;
-    }
     pipeline::ApplyRequest& request = args.request;
     std::optional<service::ArmRequest> arm;
     std::optional<ArmTarget> target;

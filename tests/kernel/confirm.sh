@@ -116,9 +116,6 @@ echo "== bad input, before anything is applied"
 expect 2 "--confirm 0" nftp apply "$work/base.toml" --confirm 0
 grep -q -- "--confirm: '0': expected seconds (30) or a duration (90s, 2m), from 1 s to 3600 s" "$work/out" || fail "--confirm 0 message: $(cat "$work/out")"
 for bad in 3601 2h -5 soon 1.5 ""; do expect 2 "--confirm '$bad'" nftp apply "$work/base.toml" --confirm "$bad"; done
-expect 2 "--confirm with --phase" nftp apply "$work/base.toml" --confirm 30 --phase final
-grep -q -- "--confirm does not combine with --phase or --gates" "$work/out" || fail "--confirm --phase: $(cat "$work/out")"
-[ ! -e "$work/state/migrations" ] || fail "--confirm --phase recorded a phase"
 expect 7 "confirm with nothing pending" nftp confirm
 grep -q "no confirmation is pending; nothing was changed" "$work/out" || fail "confirm message: $(cat "$work/out")"
 expect 7 "apply --confirm with nothing confirmed" nftp apply "$work/base.toml" --confirm 30
