@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "kernel/apply_record.h"
 #include "kernel/element_cache.h"
 #include "service/fallback.h"
+#include "state/site_state.h"
 
 namespace nftpolicy::service {
 
@@ -97,6 +99,35 @@ std::optional<pipeline::Failure> cli_guard(const std::string& state_dir, const i
                              *refusal + "\nnothing was changed (--force commits it anyway)"};
 }
 
+// ---- the migration state before `apply --confirm` ----------------------------------
+
+namespace {
+
+// `apply --confirm --phase P` records P in the state directory: a rollback
+// puts the state back as it was, with the ruleset.
+std::string state_before_path(const std::string& state_dir) {
+    return state::state_path(state_dir) + ".before-confirm";
+}
+
+// No copy means there was no state file.
+Result<void> save_state_before(const std::string& state_dir) {
+    namespace fs = std::filesystem;
+    const std::string copy = state_before_path(state_dir);
+    std::error_code ec;
+    fs::remove(copy, ec);
+    if (!fs::exists(state::state_path(state_dir), ec)) return {};
+    fs::copy_file(state::state_path(state_dir), copy, ec);
+    if (ec) return fail(ErrorKind::io, "cannot keep the migration state in " + copy + ": " + ec.message());
+    return {};
+}
+
+void restore_state_before(const std::string& state_dir) {
+    const std::string state = state::state_path(state_dir);
+    if (std::rename(state_before_path(state_dir).c_str(), state.c_str()) != 0) std::remove(state.c_str());
+}
+
+}  // namespace
+
 // ---- confirmed and unconfirmed rulesets ------------------------------------------
 
 Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::Compiled& c,
@@ -130,6 +161,9 @@ Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::
                     ""};
     if (auto w = write_last_good(unconfirmed_path(state_dir), saved); !w)
         return tl::unexpected(w.error());
+    if (!pending(*old)) {  // a replaced confirmation keeps the original state too
+        if (auto s = save_state_before(state_dir); !s) return tl::unexpected(s.error());
+    }
     if (auto w = write_confirm(confirm_path(state_dir), r); !w) return tl::unexpected(w.error());
     return r;
 }
@@ -137,6 +171,7 @@ Result<ConfirmRecord> arm_pending(const std::string& state_dir, const pipeline::
 void disarm(const std::string& state_dir) {
     std::remove(confirm_path(state_dir).c_str());
     std::remove(unconfirmed_path(state_dir).c_str());
+    std::remove(state_before_path(state_dir).c_str());
 }
 
 Result<void> keep_confirmed(const std::string& state_dir, const SavedRuleset& saved) {
@@ -200,6 +235,7 @@ Result<void> mark_rolled_back(const std::string& state_dir, ConfirmRecord record
     record.rolled_back_at = now;
     record.reason = reason;
     std::remove(unconfirmed_path(state_dir).c_str());
+    restore_state_before(state_dir);
     return write_confirm(confirm_path(state_dir), record);
 }
 

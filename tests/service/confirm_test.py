@@ -83,6 +83,9 @@ def run(build, root):
     check(wait_until(lambda: "ROLLED BACK" in d.notify.last_status(), 5), "STATUS= says ROLLED BACK")
     time.sleep(1.5)
     check(nft_table() == base, "the daemon does not load the rolled-back ruleset again")
+    state = os.path.join(d.state, "migrations")
+    check(not os.path.exists(state) or "final" not in open(state).read(),
+          "the rollback put the migration state back (the recorded phase final is gone)")
     r = d.cli("confirm", "--runtime-dir", d.runtime, *d.kernel_args())
     check(r.returncode == 7 and "rolled back" in r.stderr and nft_table() == base,
           f"confirm after the deadline fails and changes nothing: {r.stderr.strip()}")
