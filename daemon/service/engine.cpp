@@ -204,9 +204,11 @@ std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, 
                                                 const std::vector<ir::SshClient>& ssh) const {
     const std::string& dir = options_.state.state_dir;
     auto record = read_confirm(confirm_path(dir));
-    const std::string hash = kernel::ruleset_hash(next.table);
-    if (record && *record && (*record)->state == ConfirmState::rolled_back &&
-        (*record)->applied == hash) {
+    // Hashed only after a rollback: at a million addresses the hash is a
+    // pass over 32 MB, and commit() hashes the ruleset it keeps anyway.
+    const bool rolled_back = record && *record && (*record)->state == ConfirmState::rolled_back;
+    const std::string hash = rolled_back ? kernel::ruleset_hash(next.table) : std::string();
+    if (rolled_back && (*record)->applied == hash) {
         return pipeline::Failure{
             pipeline::FailureKind::refused,
             fmt::format("the policy compiles to ruleset {}, which was rolled back at {} ({}); "
