@@ -16,6 +16,7 @@
 
 #include "emit/netlink_encode.h"
 #include "emit/provenance.h"
+#include "support/common_ends.h"
 
 namespace nftpolicy::emit {
 
@@ -102,7 +103,9 @@ void diff_points(std::span<const net::Interval> w, std::span<const net::Interval
     auto i = w.begin();
     auto j = h.begin();
     while (true) {
-        std::tie(i, j) = std::mismatch(i, w.end(), j, h.end());
+        const auto same = static_cast<long>(common_prefix<net::Interval>({i, w.end()}, {j, h.end()}));
+        i += same;
+        j += same;
         if (i == w.end() || j == h.end()) break;
         if (i->lo < j->lo) {
             only_want(KeyElem{(i++)->lo, false});
@@ -118,10 +121,8 @@ void diff_points(std::span<const net::Interval> w, std::span<const net::Interval
 // their end.
 std::pair<std::size_t, std::size_t> common_ends(std::span<const net::Interval> a, std::span<const net::Interval> b) {
     const std::size_t n = std::min(a.size(), b.size());
-    const std::size_t head = static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
-    std::size_t tail = 0;
-    while (tail < n - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
-    return {head, tail};
+    const std::size_t head = common_prefix(a, b);
+    return {head, common_suffix(a, b, n - head)};
 }
 
 struct Planner {

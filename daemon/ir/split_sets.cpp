@@ -33,9 +33,9 @@ Parts partition(const net::IntervalList& list, std::size_t singles) {
     return {std::move(points), std::move(ranges)};
 }
 
-// Splits `set` in place into its hash part; returns the interval part, if any.
-std::optional<AddrSet> split_one(AddrSet& set) {
-    const std::size_t singles = count_singles(set.elements);
+// Splits `set` (`singles` of whose intervals are single addresses) in place
+// into its hash part; returns the interval part, if any.
+std::optional<AddrSet> split_one(AddrSet& set, std::size_t singles) {
     Parts parts = partition(set.elements, singles);
     set.elements = std::move(parts.singles);
     set.interval = false;
@@ -49,8 +49,12 @@ std::optional<AddrSet> split_one(AddrSet& set) {
     return ranges;
 }
 
-bool worth_splitting(const AddrSet& set, std::size_t min_singles) {
-    return set.interval && count_singles(set.elements) >= min_singles;
+// How many single addresses `set` has if it is worth splitting, else 0
+// (each count is a pass over a list of up to millions of intervals).
+std::size_t singles_to_split(const AddrSet& set, std::size_t min_singles) {
+    if (!set.interval || set.elements.size() < min_singles) return 0;
+    const std::size_t singles = count_singles(set.elements);
+    return singles >= min_singles ? singles : 0;
 }
 
 // Splits the large sets; returns, by the hash part's name, the name of the
@@ -60,8 +64,8 @@ std::map<std::string, std::string> split_sets(std::vector<AddrSet>& sets, std::s
     std::vector<AddrSet> out;
     out.reserve(sets.size());
     for (AddrSet& set : sets) {
-        const bool split = worth_splitting(set, min_singles);
-        std::optional<AddrSet> ranges = split ? split_one(set) : std::nullopt;
+        const std::size_t singles = singles_to_split(set, min_singles);
+        std::optional<AddrSet> ranges = singles > 0 ? split_one(set, singles) : std::nullopt;
         out.push_back(std::move(set));
         if (!ranges) continue;
         doubled[out.back().name] = ranges->name;

@@ -2,7 +2,10 @@
 #include "policy/address_list_cache.h"
 
 #include <algorithm>
+#include <span>
 #include <vector>
+
+#include "support/common_ends.h"
 
 namespace nftpolicy::policy {
 
@@ -30,10 +33,8 @@ std::size_t line_start_before(std::string_view text, std::size_t pos) {
 
 ChangedLines changed_lines(std::string_view a, std::string_view b) {
     const std::size_t n = std::min(a.size(), b.size());
-    const auto p = static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + static_cast<long>(n), b.begin()).first -
-                                            a.begin());
-    std::size_t s = 0;
-    while (s < n - p && a[a.size() - 1 - s] == b[b.size() - 1 - s]) ++s;
+    const std::size_t p = common_prefix<char>(a, b);
+    const std::size_t s = common_suffix<char>(a, b, n - p);
     ChangedLines c{line_start_before(a, p), a.size() - s, b.size() - s};
     if (c.old_end > c.begin && a[c.old_end - 1] != '\n') {  // the common tail starts mid-line
         const std::size_t nl = a.find('\n', c.old_end);
@@ -88,13 +89,40 @@ bool push_simple(std::vector<net::Interval>& out, const net::Interval& iv) {
     return true;
 }
 
+// Appends a run of a simple list: only its first entry can touch what is
+// before it.
+bool push_run(std::vector<net::Interval>& out, std::span<const net::Interval> run) {
+    if (run.empty()) return true;
+    if (!push_simple(out, run.front())) return false;
+    out.insert(out.end(), run.begin() + 1, run.end());
+    return true;
+}
+
+// The first entry of `old` at or after `i` that the next removed or added
+// entry may concern (all before it are copied as they are).
+std::size_t next_edit(const std::vector<net::Interval>& old, std::size_t i, const net::Interval* removed,
+                      const net::Interval* added) {
+    net::U128 key = ~net::U128(0);
+    if (removed != nullptr) key = removed->lo;
+    if (added != nullptr) key = std::min(key, added->lo);
+    auto below = [](const net::Interval& iv, net::U128 k) { return iv.lo < k; };
+    return static_cast<std::size_t>(std::lower_bound(old.begin() + static_cast<long>(i), old.end(), key, below) -
+                                    old.begin());
+}
+
 // `old` (simple) without `removed` (each one of its intervals) and with
-// `added` (both sorted), if the result is simple too.
+// `added` (both sorted), if the result is simple too. The runs of `old`
+// between edits are copied whole.
 bool merge_edit(const std::vector<net::Interval>& old, const std::vector<net::Interval>& removed,
                 const std::vector<net::Interval>& added, std::vector<net::Interval>& out) {
     out.reserve(old.size() - std::min(old.size(), removed.size()) + added.size());
     std::size_t i = 0, r = 0, a = 0;
     while (i < old.size() || a < added.size()) {
+        const std::size_t j = next_edit(old, i, r < removed.size() ? &removed[r] : nullptr,
+                                        a < added.size() ? &added[a] : nullptr);
+        if (!push_run(out, std::span(old).subspan(i, j - i))) return false;
+        i = j;
+        if (i == old.size() && a == added.size()) break;
         if (a < added.size() && (i == old.size() || added[a].lo < old[i].lo)) {
             if (!push_simple(out, added[a++])) return false;
         } else if (r < removed.size() && old[i] == removed[r]) {
