@@ -1,6 +1,8 @@
 // `nftpolicyd`: the daemon's front end. Parses the command line (CLI11, as
 // the CLI does) and runs service::run: set up the event loop, make the
 // kernel hold the policy, READY=1, reload on request, until SIGTERM.
+#include <malloc.h>
+
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +12,11 @@
 
 int main(int argc, char** argv) {
     using namespace nftpolicy;
+    // A fixed threshold: blocks of 1 MiB and more (a large group's interval
+    // list is 32 MB at a million addresses) are mapped on their own and given
+    // back when freed. glibc's default threshold rises to the largest block
+    // freed, after which such lists stay in the heap after every reload.
+    ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
     service::ManagerOptions options;
     options.engine.state.state_dir = NFTPOLICY_STATE_DIR;
     options.runtime_dir = service::kDefaultRuntimeDir;

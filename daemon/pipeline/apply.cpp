@@ -14,6 +14,11 @@
 
 namespace nftpolicy::pipeline {
 
+const std::string& ruleset_hash(const Compiled& c) {
+    if (c.hash_memo.value.empty()) c.hash_memo.value = kernel::ruleset_hash(c.table);
+    return c.hash_memo.value;
+}
+
 kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c, std::uint32_t genid) {
     kernel::ApplyRecord r;
     r.table = c.table.name;
@@ -21,7 +26,7 @@ kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c
     r.host = c.host;
     for (const auto& [migration, phase] : c.phases) r.phases.push_back(migration + "=" + resolve::phase_name(phase));
     r.gates.assign(c.flipped_gates.begin(), c.flipped_gates.end());
-    r.ruleset_hash = kernel::ruleset_hash(c.table);
+    r.ruleset_hash = c.hash != nullptr ? *c.hash : kernel::ruleset_hash(c.table);
     r.genid = genid;
     r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
     return r;
@@ -29,32 +34,32 @@ kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c
 
 namespace {
 
-// Keeps the elements of large sets for the next apply, or drops a stale file.
-void remember_elements(const std::string& path, const std::optional<kernel::KnownElements>& known,
-                       std::vector<std::string>& warnings) {
-    if (!known || known->sets.empty()) {
-        std::remove(path.c_str());
-        return;
-    }
-    auto written = kernel::write_known(path, *known);
-    if (!written) warnings.push_back(written.error().message);
-}
-
 using KnownAt = std::optional<std::pair<std::string, std::uint32_t>>;
 
 }  // namespace
 
+void save_elements(const StateOptions& state, const std::optional<kernel::KnownElements>& known,
+                   std::vector<std::string>& warnings) {
+    if (!known || known->sets.empty()) {
+        std::remove(state.elements_path().c_str());
+        return;
+    }
+    auto written = kernel::write_known(state.elements_path(), *known);
+    if (!written) warnings.push_back(written.error().message);
+}
+
 void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Committed& committed,
                    const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
                    bool elements_current, std::vector<std::string>& warnings) {
-    if (!elements_current) remember_elements(state.elements_path(), known_after, warnings);
+    if (!elements_current) save_elements(state, known_after, warnings);
     auto genid = kernel.generation();
     auto written = kernel::write_record(state.record_path(), record_of(policy_path, committed, genid ? *genid : 0));
     if (!written) warnings.push_back(written.error().message);
 }
 
 Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
-                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known) {
+                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known,
+                       ElementsFile elements_file) {
     kernel::ApplyOptions options;
     options.dry_run = dry_run;
     const KnownAt known_at = known ? KnownAt(std::pair(known->scope, known->genid)) : std::nullopt;
@@ -67,7 +72,9 @@ Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_
     // Nothing committed at the generation the file describes: it still holds.
     const bool file_current = !done.committed && done.known_after &&
                               known_at == std::pair(done.known_after->scope, done.known_after->genid);
-    record_commit(kernel, policy_path, committed_of(compiled), state, done.known_after, file_current, out.warnings);
+    out.elements_unsaved = !file_current && elements_file == ElementsFile::caller_saves;
+    record_commit(kernel, policy_path, committed_of(compiled), state, done.known_after,
+                  file_current || out.elements_unsaved, out.warnings);
     return out;
 }
 

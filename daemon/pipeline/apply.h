@@ -35,6 +35,9 @@ struct Applied {
     std::string table;
     kernel::ApplyReport report;
     std::vector<std::string> warnings;  // state files that could not be written
+    // The elements file is out of date and the caller said it saves it
+    // (ElementsFile::caller_saves): save_elements(state, report.known_after).
+    bool elements_unsaved = false;
 };
 
 struct ApplyRequest {
@@ -64,8 +67,11 @@ struct Committed {
     const std::string& host;
     const std::map<std::string, policy::Phase>& phases;
     const std::set<std::string>& flipped_gates;
+    const std::string* hash = nullptr;  // kernel::ruleset_hash(table) if known
 };
-inline Committed committed_of(const Compiled& c) { return {c.table, c.host, c.phases, c.flipped_gates}; }
+inline Committed committed_of(const Compiled& c) {
+    return {c.table, c.host, c.phases, c.flipped_gates, &ruleset_hash(c)};
+}
 
 // What an apply of `committed` records in the state directory.
 kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& committed, std::uint32_t genid);
@@ -79,12 +85,23 @@ void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path
                    const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
                    bool elements_current, std::vector<std::string>& warnings);
 
+// Keeps the elements of large sets (`known`) in the state directory for the
+// next commit, or removes a stale file when there are none.
+void save_elements(const StateOptions& state, const std::optional<kernel::KnownElements>& known,
+                   std::vector<std::string>& warnings);
+
+// Who writes the elements file after a commit: commit() itself, or its
+// caller, later (nftpolicyd answers the reload first: the file is 8 MB at a
+// million addresses; it holds the apply lock until it is written).
+enum class ElementsFile { written, caller_saves };
+
 // Commits `compiled` (or, dry, computes the changes), then updates the state
 // files. `known`: what the kernel's large sets held at our last commit (the
 // elements file of `state`, or the daemon's memory), so that they need not be
 // dumped back. The caller holds the lock.
 Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
-                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known);
+                       const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known,
+                       ElementsFile elements_file = ElementsFile::written);
 
 // state directory check and lock (unless dry) -> compile -> refuse an empty
 // ruleset (unless forced) -> commit with the elements file as `known`.

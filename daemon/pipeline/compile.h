@@ -53,7 +53,24 @@ struct Compiled {
     std::size_t flows = 0;                        // projected flows, management included
     policy::DriftMode drift = policy::DriftMode::repair;  // what nftpolicyd does about drift
     resolve::ResolveOptions chosen;               // what the command line chose (before the state)
+    // kernel::ruleset_hash(table) once computed (ruleset_hash below): at a
+    // million addresses the hash is a pass over 32 MB, and a commit, its
+    // apply record and the last good ruleset each need it. A copy starts
+    // empty, so a copied and changed table is hashed again.
+    struct HashMemo {
+        mutable std::string value;
+        HashMemo() = default;
+        HashMemo(const HashMemo&) {}
+        HashMemo& operator=(const HashMemo&) {
+            value.clear();
+            return *this;
+        }
+    } hash_memo;
 };
+
+// kernel::ruleset_hash(c.table), computed on first use; `c.table` must not
+// change after that.
+const std::string& ruleset_hash(const Compiled& c);
 
 // A compile's diagnostics (warnings even on success) and its outcome. The
 // diagnostics' spans point into `sources`, which lives as long as this does.

@@ -82,6 +82,8 @@ Engine::Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> ker
     known_ = kernel::read_known(options_.state.elements_path());
 }
 
+Engine::~Engine() { finish(); }
+
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
     auto k = kernel::NetlinkKernel::open();
     if (!k) return tl::unexpected(k.error());
@@ -161,8 +163,8 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
                     const std::string& policy_path, Outcome& out) {
     auto known = std::move(known_);
     known_.reset();
-    auto applied = pipeline::commit(*kernel_, record_path(held, policy_path), *target,
-                                    options_.state, false, std::move(known));
+    auto applied = pipeline::commit(*kernel_, record_path(held, policy_path), *target, options_.state,
+                                    false, std::move(known), pipeline::ElementsFile::caller_saves);
     if (!applied) {
         Diagnostics diags;
         for (const Diagnostic& d : applied.error().diagnostics) diags.add(d);
@@ -171,6 +173,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
         return false;
     }
     known_ = std::move(applied->report.known_after);
+    elements_unsaved_ = elements_unsaved_ || applied->elements_unsaved;
     synced_genid_ = applied->report.genid + (applied->report.committed ? 1 : 0);
     out.committed = applied->report.committed;
     out.changes = std::move(applied->report.changes);
@@ -184,7 +187,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
                     {});
         return false;
     }
-    std::string hash = saved_of(*target).hash;
+    std::string hash = pipeline::ruleset_hash(*target);
     if (hash != holding_.hash || held != holding_.held) ++holding_.generation;
     holding_.held = held;
     holding_.compiled = target;
@@ -207,7 +210,7 @@ std::optional<pipeline::Failure> Engine::refuse(const pipeline::Compiled& next, 
     // Hashed only after a rollback: at a million addresses the hash is a
     // pass over 32 MB, and commit() hashes the ruleset it keeps anyway.
     const bool rolled_back = record && *record && (*record)->state == ConfirmState::rolled_back;
-    const std::string hash = rolled_back ? kernel::ruleset_hash(next.table) : std::string();
+    const std::string hash = rolled_back ? pipeline::ruleset_hash(next) : std::string();
     if (rolled_back && (*record)->applied == hash) {
         return pipeline::Failure{
             pipeline::FailureKind::refused,
@@ -244,8 +247,25 @@ void Engine::keep_last_good(const pipeline::Compiled& target, Outcome& out) {
     }
 }
 
+// The state files a commit left unwritten (see finish()); the caller holds
+// the apply lock.
+void Engine::save_state(Outcome& out) {
+    if (std::exchange(elements_unsaved_, false))
+        pipeline::save_elements(options_.state, known_, out.warnings);
+    if (auto target = std::move(last_good_pending_)) keep_last_good(*target, out);
+}
+
+std::vector<std::string> Engine::finish() {
+    if (!finish_lock_) return {};
+    Outcome out;
+    save_state(out);
+    finish_lock_.reset();
+    return std::move(out.warnings);
+}
+
 Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshClient>& ssh) {
     Outcome out;
+    out.warnings = finish();
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
         set_failure(out, pipeline::failure_of(lock.error()), {});
@@ -265,18 +285,20 @@ Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshCl
     const Held held = compiled && target != holding_.compiled ? Held::policy : holding_.held;
     Outcome commit_out;
     if (!commit(target, held, options_.policy.policy, compiled ? out : commit_out)) return out;
+    finish_lock_.emplace(std::move(*lock));  // the elements file, if the commit changed it
     if (!compiled) {
         out.committed = commit_out.committed;
         out.changes = std::move(commit_out.changes);
         return out;
     }
     out.ok = true;
-    keep_last_good(*target, out);
+    last_good_pending_ = target;
     return out;
 }
 
 Outcome Engine::confirm(std::int64_t now, std::string& message) {
     Outcome out;
+    out.warnings = finish();
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
         set_failure(out, pipeline::failure_of(lock.error()), {});
@@ -306,6 +328,7 @@ Outcome Engine::confirm(std::int64_t now, std::string& message) {
 Outcome Engine::rollback(const std::string& reason, bool if_pending, std::int64_t now,
                          std::string& message) {
     Outcome out;
+    out.warnings = finish();
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) {
         set_failure(out, pipeline::failure_of(lock.error()), {});
@@ -335,6 +358,7 @@ Outcome Engine::rollback_locked(const std::string& reason, bool if_pending, std:
         return out;
     }
     if (!commit(*target, Held::rolled_back, options_.policy.policy, out)) return out;
+    save_state(out);
     if (pending) {
         if (auto m = mark_rolled_back(dir, **record, reason, now); !m)
             out.warnings.push_back(m.error().message);
@@ -375,9 +399,11 @@ Outcome Engine::start() {
     Outcome out = converge(true);
     if (out.ok || holding_.held != Held::nothing) return out;
     if (out.failure && out.failure->kind == pipeline::FailureKind::busy) return out;
+    for (auto& w : finish()) out.warnings.push_back(std::move(w));
     auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
     if (!lock) return out;
     fall_back(out);
+    save_state(out);
     return out;
 }
 

@@ -58,12 +58,16 @@ struct Outcome {
     std::vector<std::string> warnings;
     std::size_t policy_errors = 0;  // of the last compile (a refused empty ruleset counts one)
     std::size_t policy_warnings = 0;
+    std::uint64_t took_usec = 0;  // the converge's time, when its caller measured it (0: not)
 };
 
 class Engine {
   public:
     // Opens the netlink socket; fails without CAP_NET_ADMIN.
     static Result<std::unique_ptr<Engine>> open(EngineOptions options);
+    ~Engine();  // writes what finish() would
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
 
     // The first converge, with the fallbacks: the policy; else the last
     // good ruleset; else a table already in the kernel, kept; else the
@@ -78,7 +82,15 @@ class Engine {
     // The lockout guard refuses a new ruleset that cuts the management
     // access of the held one, or the SSH session of a client that asked for
     // the reload (`ssh`), unless `force`.
+    // Returns once the kernel holds the result; the large state files (the
+    // elements file, the last good ruleset) are left for finish(), and the
+    // apply lock stays taken until then.
     Outcome converge(bool recompile, bool force = false, const std::vector<ir::SshClient>& ssh = {});
+    // After a converge, once its outcome is told: writes the state files it
+    // left (at a million addresses 9 MB and 1M lines, synced) and releases
+    // the apply lock. Returns what could not be written. Every other call
+    // does it first, so nothing is lost if it is not called.
+    std::vector<std::string> finish();
 
     // `nftpolicy confirm` (service/confirm.h): the unconfirmed ruleset becomes
     // the last confirmed one. Past the deadline it rolls back instead and
@@ -125,6 +137,7 @@ class Engine {
     std::optional<pipeline::Failure> refuse(const pipeline::Compiled& next, bool force,
                                             const std::vector<ir::SshClient>& ssh) const;
     void keep_last_good(const pipeline::Compiled& target, Outcome& out);
+    void save_state(Outcome& out);
     Outcome rollback_locked(const std::string& reason, bool if_pending, std::int64_t now,
                             std::string& message);
 
@@ -137,6 +150,10 @@ class Engine {
     Fingerprint fingerprint_;          // of inputs_ and the state file, at that compile
     std::optional<Outcome> failed_;    // that compile's failure, while the files stay the same
     std::optional<std::string> last_good_hash_;
+    // What a converge left for finish(), under this lock.
+    std::optional<kernel::ApplyLock> finish_lock_;
+    bool elements_unsaved_ = false;
+    std::shared_ptr<const pipeline::Compiled> last_good_pending_;
     std::uint32_t last_genid_ = 0;
     std::uint32_t synced_genid_ = 0;
 };

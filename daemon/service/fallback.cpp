@@ -91,7 +91,7 @@ std::shared_ptr<const pipeline::Compiled> compiled_of(SavedRuleset saved) {
 
 SavedRuleset saved_of(const pipeline::Compiled& c) {
     return SavedRuleset{c.table,         c.host,  c.phases,
-                        c.flipped_gates, c.flows, kernel::ruleset_hash(c.table)};
+                        c.flipped_gates, c.flows, pipeline::ruleset_hash(c)};
 }
 
 }  // namespace nftpolicy::service

@@ -2,6 +2,7 @@
 #include "service/manager.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
@@ -155,9 +156,10 @@ std::uint64_t monotonic_usec() {
 }
 
 std::string changes_summary(const Outcome& out) {
-    if (!out.committed) return "the kernel already held it";
-    return fmt::format("{} change{} committed in one transaction", out.changes.size(),
-                       out.changes.size() == 1 ? "" : "s");
+    const std::string took = out.took_usec ? fmt::format(" ({:.1f} ms)", double(out.took_usec) / 1000) : "";
+    if (!out.committed) return "the kernel already held it" + took;
+    return fmt::format("{} change{} committed in one transaction{}", out.changes.size(),
+                       out.changes.size() == 1 ? "" : "s", took);
 }
 
 // "; drift: 2 repaired" when any drift was seen.
@@ -374,8 +376,10 @@ Outcome Manager::converge(Trigger why) {
     // The CLI guarded what it committed (and may have been forced): adopt it.
     const bool force = why == Trigger::state || std::exchange(force_next_, false);
     auto ssh = std::exchange(ssh_next_, {});
+    const std::uint64_t t0 = monotonic_usec();
     Outcome out = engine_->converge(why == Trigger::signal || why == Trigger::client ||
                                     why == Trigger::files, force, ssh);
+    out.took_usec = monotonic_usec() - t0;
     if (out.failure && out.failure->kind == pipeline::FailureKind::busy && !immediate(why)) {
         schedule(why, kBusyRetryUsec);  // the CLI holds the lock: try again
         ssh_next_ = std::move(ssh);
@@ -390,7 +394,16 @@ Outcome Manager::converge(Trigger why) {
     }
     write_metrics();  // before the answer: a reload's caller reads metrics of its outcome
     answer_clients(out);
+    finish_writes(out.recompiled);
     return out;
+}
+
+// After the outcome is told: the large state files, then, after a compile,
+// the memory the previous ruleset held goes back to the system (an idle
+// daemon would otherwise keep the peak of its last converge).
+void Manager::finish_writes(bool recompiled) {
+    for (const auto& w : engine_->finish()) log_.warning(w);
+    if (recompiled) ::malloc_trim(0);
 }
 
 void Manager::schedule(Trigger why, std::uint64_t delay_usec) {
@@ -687,6 +700,7 @@ Result<void> Manager::start() {
     }
     sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status_.c_str(), static_cast<int>(::getpid()));
     write_metrics();
+    finish_writes(true);
     arm_confirm(std::nullopt);  // a deadline from before a restart: at once if it has passed
     return {};
 }

@@ -81,6 +81,7 @@ class Manager {
     // Runs converge(why) from the loop after `delay_usec` (merging what
     // arrives in between).
     void schedule(Trigger why, std::uint64_t delay_usec);
+    void finish_writes(bool recompiled);
 
     sd_event* event() const { return event_.get(); }
     const Engine& engine() const { return *engine_; }

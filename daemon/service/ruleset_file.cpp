@@ -225,10 +225,16 @@ ir::Table table_of(const json& j, std::vector<std::size_t>& counts) {
 
 // ---- addresses ---------------------------------------------------------------
 
-std::string hex(net::U128 v) {
-    const auto hi = static_cast<std::uint64_t>(v >> 64);
-    const auto lo = static_cast<std::uint64_t>(v);
-    return hi ? fmt::format("{:x}{:016x}", hi, lo) : fmt::format("{:x}", lo);
+// Appends `v` in lowercase hex without leading zeros ("0" for zero): a
+// million of them per last good ruleset, so no formatting library.
+void append_hex(std::string& out, net::U128 v) {
+    char digits[32];
+    std::size_t n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[static_cast<unsigned>(v & 0xf)];
+        v >>= 4;
+    } while (v != 0);
+    while (n > 0) out += digits[--n];
 }
 
 bool parse_hex(std::string_view s, net::U128& out) {
@@ -311,11 +317,14 @@ std::string serialize_ruleset(const SavedRuleset& saved) {
     std::string out = fmt::format("{} {} {}\n", kMagic, kVersion, saved.hash);
     out += doc.dump();
     out += '\n';
+    std::size_t intervals = 0;
+    for (const auto& set : saved.table.sets) intervals += set.elements.size();
+    out.reserve(out.size() + intervals * 18);  // two IPv4 addresses a line; IPv6 lines grow it
     for (const auto& set : saved.table.sets) {
         for (const auto& iv : set.elements) {
-            out += hex(iv.lo);
+            append_hex(out, iv.lo);
             out += ' ';
-            out += hex(iv.hi);
+            append_hex(out, iv.hi);
             out += '\n';
         }
     }
