@@ -57,3 +57,30 @@ in_ns() {
 netns_veth() {
     ip link add "$2" type veth peer name "$3" netns "${NETNS_PID[$1]}"
 }
+
+# Flowtables ([baseline] flowtable): the devices a compiled ruleset's
+# flowtable names (`devices = { eth0, eth1 }`), one a line.
+flowtable_devices() {
+    sed -n 's/^[[:space:]]*devices = { \(.*\) }$/\1/p' "$1" | tr -d ' ' | tr ',' '\n'
+}
+
+# Creates each device of `file`'s flowtable as a dummy interface (up) in the
+# current namespace, so that a kernel with flowtables can hook them: a
+# flowtable's devices must exist. Only in a scratch namespace.
+flowtable_dummies() {
+    local dev
+    for dev in $(flowtable_devices "$1"); do
+        ip link show "$dev" >/dev/null 2>&1 && continue
+        ip link add "$dev" type dummy && ip link set "$dev" up
+    done
+}
+
+# Exit status 0 when this kernel accepts a flowtable (nft -c: nothing is
+# created); otherwise prints nft's refusal.
+kernel_has_flowtables() {
+    nft -c -f - 2>&1 >/dev/null <<'NFT'
+table inet nftpolicy_probe {
+	flowtable probe { hook ingress priority filter; }
+}
+NFT
+}
