@@ -97,6 +97,7 @@ void print_text(const kernel::KernelView& view, const std::string& table,
         std::cout << fmt::format("last apply: {} host {} phases [{}] gates [{}]\n", record->policy, record->host,
                                  fmt::join(record->phases, ", "), fmt::join(record->gates, ", "));
         std::cout << fmt::format("ruleset hash {} at generation {}\n", record->ruleset_hash, record->genid);
+        for (const auto& n : record->notes) std::cout << "note: " << n << '\n';
     } else {
         std::cout << "last apply: none recorded\n";
     }

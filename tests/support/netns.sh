@@ -64,14 +64,18 @@ flowtable_devices() {
     sed -n 's/^[[:space:]]*devices = { \(.*\) }$/\1/p' "$1" | tr -d ' ' | tr ',' '\n'
 }
 
-# Creates each device of `file`'s flowtable as a dummy interface (up) in the
-# current namespace, so that a kernel with flowtables can hook them: a
-# flowtable's devices must exist. Only in a scratch namespace.
+# Creates each device of `file`'s flowtable (up) in the current namespace,
+# so that a kernel with flowtables can hook them: a flowtable's devices must
+# exist. A dummy interface, or one end of a veth pair where the kernel has no
+# dummy driver. Nothing on a kernel without flowtables (nothing to hook).
+# Only in a scratch namespace.
 flowtable_dummies() {
-    local dev
+    local dev n=0
+    kernel_has_flowtables >/dev/null || return 0
     for dev in $(flowtable_devices "$1"); do
         ip link show "$dev" >/dev/null 2>&1 && continue
-        ip link add "$dev" type dummy && ip link set "$dev" up
+        ip link add "$dev" type dummy 2>/dev/null || ip link add "$dev" type veth peer name "ftpeer$((n++))"
+        ip link set "$dev" up
     done
 }
 
