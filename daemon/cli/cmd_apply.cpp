@@ -29,6 +29,7 @@ struct ApplyArgs {
 };
 
 void print_report(const kernel::ApplyReport& report, const std::string& table, bool dry_run) {
+    for (const auto& n : report.notes) std::cout << "note: " << n << '\n';
     if (report.changes.empty()) {
         std::cout << fmt::format("table inet {} is up to date; nothing to do\n", table);
         return;

@@ -23,6 +23,8 @@ struct DiffArgs {
 };
 
 void print(const kernel::ApplyReport& report, const std::string& table, bool json) {
+    // Notes are not differences: beside the JSON document, not in it.
+    for (const auto& n : report.notes) (json ? std::cerr << "nftpolicy: " : std::cout) << "note: " << n << '\n';
     if (json) {
         nlohmann::json out{{"version", kDiffJsonVersion},
                            {"table", table},

@@ -129,7 +129,8 @@ service::SavedRuleset saved_of(const migration::Applied& a) {
 // step with a commit, as apply does (pipeline::record_commit).
 void after_commit(const MigrationArgs& args, const migration::Applied& applied, kernel::NetlinkKernel& k) {
     std::vector<std::string> warnings;
-    const pipeline::Committed committed{applied.table, applied.host, applied.phases, applied.flipped_gates, nullptr};
+    const pipeline::Committed committed{applied.table, applied.host, applied.phases, applied.flipped_gates, nullptr,
+                                        applied.notes};
     pipeline::record_commit(k, args.policy.policy, committed, args.kernel, applied.known_after, false, warnings);
     // A migration step is confirmed at once: a later rollback restores it.
     if (auto kept = service::keep_confirmed(args.kernel.state_dir, saved_of(applied)); !kept) {

@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <linux/netfilter/nf_tables.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -95,10 +97,16 @@ void print_text(const kernel::KernelView& view, const std::string& table,
         std::cout << fmt::format("last apply: {} host {} phases [{}] gates [{}]\n", record->policy, record->host,
                                  fmt::join(record->phases, ", "), fmt::join(record->gates, ", "));
         std::cout << fmt::format("ruleset hash {} at generation {}\n", record->ruleset_hash, record->genid);
+        for (const auto& n : record->notes) std::cout << "note: " << n << '\n';
     } else {
         std::cout << "last apply: none recorded\n";
     }
     if (!view.table) return;
+    // The gateway fast path ([baseline] flowtable), when the kernel holds it.
+    for (const auto& f : view.table->flowtables) {
+        std::cout << fmt::format("flowtable {}: {}{}\n", f.name, fmt::join(f.devices, ", "),
+                                 (f.flags & NFT_FLOWTABLE_COUNTER) != 0 ? " (counter)" : "");
+    }
     for (const auto& c : view.table->counters) {
         std::cout << fmt::format("flow {}: {} packets, {} bytes\n", ir::flow_of_counter(c.name), c.packets, c.bytes);
     }

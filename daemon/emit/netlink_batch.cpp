@@ -68,6 +68,11 @@ void Batch::close(std::uint32_t genid) {
     frame_end_.used = put_frame(frame_end_.data.get(), NFNL_MSG_BATCH_END, next_seq_, 0);
 }
 
+void Batch::close_for_check() {
+    close(0);
+    frame_end_.used = 0;
+}
+
 const BatchMessage* Batch::find(std::uint32_t seq) const {
     // Sequence numbers increase along messages_, so a binary search works.
     auto it = std::lower_bound(messages_.begin(), messages_.end(), seq,
@@ -82,7 +87,7 @@ std::vector<iovec> Batch::iovecs() const {
     for (const Page& p : pages_) {
         if (p.used > 0) out.push_back(iovec{p.data.get(), p.used});
     }
-    out.push_back(iovec{frame_end_.data.get(), frame_end_.used});
+    if (frame_end_.used > 0) out.push_back(iovec{frame_end_.data.get(), frame_end_.used});
     return out;
 }
 

@@ -80,6 +80,10 @@ public:
     // 0 disables the check) before all messages, BATCH_END after them.
     // Call once, after the last commit().
     void close(std::uint32_t genid);
+    // Frames the batch for a check (what `nft -c` sends): BATCH_BEGIN and no
+    // BATCH_END, so the kernel acknowledges or refuses each message and then
+    // aborts the transaction: nothing is committed, whatever the answers.
+    void close_for_check();
 
     // Messages between BATCH_BEGIN and BATCH_END.
     std::size_t size() const { return messages_.size(); }

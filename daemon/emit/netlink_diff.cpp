@@ -136,7 +136,8 @@ struct Planner {
     // Decisions, by name.
     std::set<std::string> flush_chains, delete_chains, create_chains, fill_chains;
     std::vector<const DesiredChain*> policy_updates;
-    std::set<std::string> delete_sets, create_sets, delete_counters;
+    std::set<std::string> delete_sets, create_sets, delete_counters, delete_flowtables;
+    bool create_flowtable = false;
     std::map<std::string, const ObservedCounter*> create_counters;  // observed: values to carry over
     std::vector<std::pair<const DesiredSet*, const ObservedSet*>> element_diffs;
     std::set<std::string> replaced_refs;  // sets/counters recreated: their users must be rebuilt
@@ -184,6 +185,28 @@ struct Planner {
                 plan.changes.push_back("- set " + o.def.name);
             }
         }
+    }
+
+    // A flowtable whose declaration changed is recreated (the flows it had
+    // offloaded go back to the forward chain until offloaded again; their
+    // conntrack entries and counters stay). The chains that offload to a
+    // flowtable going away are flushed first, as for a recreated set.
+    void decide_flowtables() {
+        const DesiredFlowtable* w = want.flowtable ? &*want.flowtable : nullptr;
+        for (const FlowtableDef& o : have.flowtables) {
+            if (w != nullptr && o == w->def) continue;
+            delete_flowtables.insert(o.name);
+            replaced_refs.insert(o.name);
+            const bool recreated = w != nullptr && o.name == w->def.name;
+            plan.changes.push_back(recreated ? "~ flowtable " + o.name + ": declaration changed, recreated"
+                                             : "- flowtable " + o.name);
+        }
+        if (w == nullptr) return;
+        const bool held = std::any_of(have.flowtables.begin(), have.flowtables.end(),
+                                      [&](const FlowtableDef& o) { return o == w->def; });
+        if (held) return;
+        create_flowtable = true;
+        if (!delete_flowtables.count(w->def.name)) plan.changes.push_back("+ flowtable " + w->def.name);
     }
 
     bool uses_replaced(const ObservedChain& c) const {
@@ -296,6 +319,7 @@ struct Planner {
         for (auto [s, o] : element_diffs) removed[s->def.name] = write_element_diff(*s, *o, false);
         for (const std::string& name : delete_sets) encode::del_set(plan.batch, want.name, name);
         for (const std::string& name : delete_counters) encode::del_counter(plan.batch, want.name, name);
+        for (const std::string& name : delete_flowtables) encode::del_flowtable(plan.batch, want.name, name);
         for (const ObservedChain& o : have.chains) {
             if (delete_chains.count(o.name)) encode::del_chain(plan.batch, want.name, o.name);
         }
@@ -318,6 +342,10 @@ struct Planner {
         }
         for (const DesiredSet& s : want.sets) {
             if (create_sets.count(s.def.name)) write_new_set(s);
+        }
+        if (create_flowtable) {
+            const DesiredFlowtable& f = *want.flowtable;
+            encode::new_flowtable(plan.batch, want.name, f.def, origin(f.span, "flowtable " + f.def.name));
         }
         for (auto [s, o] : element_diffs) added[s->def.name] = write_element_diff(*s, *o, true);
         for (const DesiredChain& c : want.chains) {
@@ -346,7 +374,7 @@ struct Planner {
 
 Plan plan_commit(const DesiredTable& desired, const ObservedTable* observed, std::uint32_t genid,
                  std::uint32_t first_seq) {
-    const ObservedTable empty{desired.name, genid, {}, {}, {}};
+    const ObservedTable empty{desired.name, genid, {}, {}, {}, {}};
     Planner p(desired, observed != nullptr ? *observed : empty, first_seq);
     if (observed == nullptr) {
         encode::new_table(p.plan.batch, desired.name);
@@ -354,6 +382,7 @@ Plan plan_commit(const DesiredTable& desired, const ObservedTable* observed, std
     }
     p.decide_counters();
     p.decide_sets();
+    p.decide_flowtables();
     p.decide_chains();
     std::map<std::string, std::size_t> added, removed;
     p.write_deletions(removed);

@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -17,6 +18,7 @@
 #include <cassert>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "emit/nftnl_handles.h"
 
@@ -97,6 +99,49 @@ void flush_chain(Batch& b, const std::string& table, const std::string& name) {
     nftnl_rule_nlmsg_build_payload(nlh, r);
     nftnl_rule_free(r);
     b.commit(nlh, origin_of("flushing chain " + name));
+}
+
+namespace {
+
+struct FlowtableDeleter {
+    void operator()(nftnl_flowtable* f) const { nftnl_flowtable_free(f); }
+};
+using FlowtablePtr = std::unique_ptr<nftnl_flowtable, FlowtableDeleter>;
+
+FlowtablePtr flowtable_named(const std::string& table, const std::string& name) {
+    FlowtablePtr f(nftnl_flowtable_alloc());
+    nftnl_flowtable_set_str(f.get(), NFTNL_FLOWTABLE_TABLE, table.c_str());
+    nftnl_flowtable_set_str(f.get(), NFTNL_FLOWTABLE_NAME, name.c_str());
+    nftnl_flowtable_set_u32(f.get(), NFTNL_FLOWTABLE_FAMILY, NFPROTO_INET);
+    return f;
+}
+
+}  // namespace
+
+// As nft sends `add flowtable`: hook number and priority, the device list
+// (libnftnl takes a NULL-terminated array), the flags.
+void new_flowtable(Batch& b, const std::string& table, const FlowtableDef& def, const MessageOrigin& origin) {
+    FlowtablePtr f = flowtable_named(table, def.name);
+    nftnl_flowtable_set_u32(f.get(), NFTNL_FLOWTABLE_HOOKNUM, def.hooknum);
+    nftnl_flowtable_set_s32(f.get(), NFTNL_FLOWTABLE_PRIO, def.prio);
+    // No device list at all rather than an empty one (which the kernel refuses).
+    if (!def.devices.empty()) {
+        std::vector<const char*> devices;
+        for (const std::string& d : def.devices) devices.push_back(d.c_str());
+        devices.push_back(nullptr);
+        nftnl_flowtable_set_array(f.get(), NFTNL_FLOWTABLE_DEVICES, devices.data());
+    }
+    nftnl_flowtable_set_u32(f.get(), NFTNL_FLOWTABLE_FLAGS, def.flags);
+    nlmsghdr* nlh = header(b, NFT_MSG_NEWFLOWTABLE, NLM_F_CREATE);
+    nftnl_flowtable_nlmsg_build_payload(nlh, f.get());
+    b.commit(nlh, origin);
+}
+
+void del_flowtable(Batch& b, const std::string& table, const std::string& name) {
+    FlowtablePtr f = flowtable_named(table, name);
+    nlmsghdr* nlh = header(b, NFT_MSG_DELFLOWTABLE, 0);
+    nftnl_flowtable_nlmsg_build_payload(nlh, f.get());
+    b.commit(nlh, origin_of("deleting flowtable " + name));
 }
 
 void new_counter(Batch& b, const std::string& table, const DesiredCounter& c, std::uint64_t packets,

@@ -37,6 +37,10 @@ void new_set(Batch& b, const std::string& table, const SetDef& def, std::uint32_
              std::uint32_t desc_size = 0);
 void del_set(Batch& b, const std::string& table, const std::string& name);
 
+// `flowtable NAME { ... }` (NEWFLOWTABLE, created if missing), and its deletion.
+void new_flowtable(Batch& b, const std::string& table, const FlowtableDef& def, const MessageOrigin& origin);
+void del_flowtable(Batch& b, const std::string& table, const std::string& name);
+
 // A rule and, before it, its anonymous sets.
 void new_rule(Batch& b, const std::string& table, const DesiredRule& rule, const MessageOrigin& origin);
 

@@ -113,6 +113,12 @@ void counter_ref(nftnl_rule* r, const std::string& name) {
     nftnl_rule_add_expr(r, e);
 }
 
+void flow_offload(nftnl_rule* r, const std::string& flowtable) {
+    nftnl_expr* e = make("flow_offload");
+    nftnl_expr_set_str(e, NFTNL_EXPR_FLOW_TABLE_NAME, flowtable.c_str());
+    nftnl_rule_add_expr(r, e);
+}
+
 // [ limit rate 10/minute burst 5 type packets flags 0x0 ]
 void limit(nftnl_rule* r, std::uint64_t rate, std::uint64_t unit_seconds, std::uint32_t burst) {
     nftnl_expr* e = make("limit");

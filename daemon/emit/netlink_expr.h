@@ -40,6 +40,8 @@ void verdict(nftnl_rule* r, std::int32_t code, const std::string& chain = "");
 void counter(nftnl_rule* r);
 // `counter name "NAME"`
 void counter_ref(nftnl_rule* r, const std::string& name);
+// [ flow_offload flowtable NAME ]: `flow add @NAME`
+void flow_offload(nftnl_rule* r, const std::string& flowtable);
 // `limit rate N/UNIT burst B packets` (unit in seconds).
 void limit(nftnl_rule* r, std::uint64_t rate, std::uint64_t unit_seconds, std::uint32_t burst);
 // `log prefix "PREFIX"` (level left to the kernel default, warn).

@@ -276,6 +276,12 @@ private:
         return {};
     }
 
+    // `flow add @NAME`
+    Result<void> stmt(const ir::FlowOffload& s) {
+        expr::flow_offload(r_, s.flowtable);
+        return {};
+    }
+
     // `accept` / `drop` / `jump CHAIN` / `return`
     Result<void> stmt(const ir::Verdict& s) {
         switch (s.kind) {
@@ -507,6 +513,12 @@ struct Builder {
 
 void RuleDeleter::operator()(nftnl_rule* r) const { nftnl_rule_free(r); }
 
+// nft's `hook ingress` of a flowtable is NF_NETDEV_INGRESS (0); `counter`
+// is NFT_FLOWTABLE_COUNTER.
+FlowtableDef flowtable_def(const ir::Flowtable& f) {
+    return FlowtableDef{f.name, NF_NETDEV_INGRESS, f.priority, f.devices, f.counter ? std::uint32_t{NFT_FLOWTABLE_COUNTER} : 0u};
+}
+
 
 Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& options) {
     Builder b{table, options.interface_index, 1, {}};
@@ -516,6 +528,7 @@ Result<DesiredTable> build_objects(const ir::Table& table, const ObjectOptions& 
     for (const ir::Counter& c : table.counters) {
         out.counters.push_back(DesiredCounter{c.name, comment_udata(NFTNL_UDATA_OBJ_COMMENT, c.comment), c.span});
     }
+    if (table.flowtable) out.flowtable = DesiredFlowtable{flowtable_def(*table.flowtable), table.flowtable->span};
     for (const ir::AddrSet& s : table.sets) out.sets.push_back(b.addr_set(s));
     for (const ir::DynamicSet& s : table.dynamic_sets) out.sets.push_back(b.dynamic_set(s));
     for (const ir::ServiceMap& m : table.maps) out.sets.push_back(b.service_map(m));

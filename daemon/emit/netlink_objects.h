@@ -78,9 +78,15 @@ struct DesiredCounter {
     SourceSpan span;
 };
 
+struct DesiredFlowtable {
+    FlowtableDef def;
+    SourceSpan span;
+};
+
 struct DesiredTable {
     std::string name;
     std::vector<DesiredCounter> counters;
+    std::optional<DesiredFlowtable> flowtable;
     std::vector<DesiredSet> sets;
     std::vector<DesiredChain> chains;
 };
@@ -92,6 +98,9 @@ using InterfaceIndex = std::function<std::uint32_t(const std::string& name)>;
 struct ObjectOptions {
     InterfaceIndex interface_index;  // empty: if_nametoindex()
 };
+
+// The kernel's declaration of an IR flowtable.
+FlowtableDef flowtable_def(const ir::Flowtable& f);
 
 // Builds the desired objects. Fails only when an `iif`/`oif` interface does
 // not exist. The IR table must outlive the result (address sets point into it).

@@ -142,6 +142,10 @@ std::string canonical_expr(const nftnl_expr* e, const AnonResolver& resolve_anon
         out.objects.push_back(nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME));
         return name + u32_attr(e, NFTNL_EXPR_OBJREF_IMM_TYPE, "type") + str_attr(e, NFTNL_EXPR_OBJREF_IMM_NAME, "name");
     }
+    if (name == "flow_offload" && nftnl_expr_is_set(e, NFTNL_EXPR_FLOW_TABLE_NAME)) {
+        out.objects.push_back(nftnl_expr_get_str(e, NFTNL_EXPR_FLOW_TABLE_NAME));
+        return name + str_attr(e, NFTNL_EXPR_FLOW_TABLE_NAME, "flowtable");
+    }
     if (name == "limit") return name + canonical_limit(e);
     if (name == "log") return name + canonical_log(e);
     if (name == "byteorder") {

@@ -114,11 +114,22 @@ struct BaseDef {
     friend bool operator==(const BaseDef&, const BaseDef&) = default;
 };
 
+// `flowtable NAME { hook ingress priority P; devices = {...}; counter; }`.
+// Two flowtables that compare equal need no message on a re-apply.
+struct FlowtableDef {
+    std::string name;
+    std::uint32_t hooknum = 0;  // NF_NETDEV_INGRESS
+    std::int32_t prio = 0;
+    std::vector<std::string> devices;  // in the kernel's order (we send them sorted)
+    std::uint32_t flags = 0;           // NFT_FLOWTABLE_COUNTER...
+    friend bool operator==(const FlowtableDef&, const FlowtableDef&) = default;
+};
+
 // A rule reduced to what matters for comparison.
 struct CanonicalRule {
     std::string text;               // one line per expression, plus the user data
     std::vector<std::string> sets;  // named sets it looks up
-    std::vector<std::string> objects;  // named counters it references
+    std::vector<std::string> objects;  // named counters and flowtables it references
 };
 
 // Resolves a lookup's set to the canonical text of an anonymous set's
@@ -163,6 +174,7 @@ struct ObservedTable {
     std::vector<ObservedChain> chains;  // in kernel order
     std::vector<ObservedSet> sets;      // named sets and maps only
     std::vector<ObservedCounter> counters;
+    std::vector<FlowtableDef> flowtables;
 };
 
 // Helpers shared by the reader and the builder.

@@ -1,6 +1,6 @@
 // IR -> nft text, printed the way `nft -s list table inet NAME` (nftables
-// 1.0.6) prints the same table: tab indentation, counters, sets, maps, then
-// chains, a blank line between blocks, values in nft's canonical spelling.
+// 1.0.6) prints the same table: tab indentation, counters, sets, maps, the
+// flowtable, then chains, a blank line between blocks, values in nft's canonical spelling.
 // Matching the listing byte for byte (up to whitespace) is what lets the test
 // suite hold the text emitter, the netlink emitter and the kernel against
 // each other.
@@ -164,6 +164,10 @@ std::string stmt_text(const UpdateSet& u) {
            (u.field == MatchAddrSet::Field::saddr ? " saddr" : " daddr") + " }";
 }
 
+std::string stmt_text(const FlowOffload& f) {
+    return "flow add @" + f.flowtable;
+}
+
 std::string stmt_text(const Verdict& v) {
     return verdict_text(v);
 }
@@ -287,6 +291,18 @@ std::string base_chain_line(const BaseChain& b) {
            (b.policy == ChainPolicy::accept ? "accept" : "drop") + ";\n";
 }
 
+// nft 1.0.6 lists flowtable devices unquoted, in the order the kernel
+// holds them (the order they were sent: sorted).
+std::string flowtable_block(const Flowtable& f) {
+    std::string out = "\tflowtable " + f.name + " {\n";
+    out += "\t\thook ingress priority " + priority_text(f.priority) + "\n";
+    std::string devices;
+    for (const auto& d : f.devices) devices += (devices.empty() ? "" : ", ") + d;
+    out += "\t\tdevices = { " + devices + " }\n";
+    if (f.counter) out += "\t\tcounter\n";
+    return out + "\t}\n";
+}
+
 std::string chain_block(const Chain& c) {
     std::string out = "\tchain " + c.name + " {\n";
     if (c.base) out += base_chain_line(*c.base);
@@ -300,6 +316,7 @@ std::vector<std::string> blocks(const Table& t) {
     for (const auto& s : t.sets) out.push_back(set_block(s));
     for (const auto& s : t.dynamic_sets) out.push_back(dynamic_set_block(s));
     for (const auto& m : t.maps) out.push_back(map_block(m));
+    if (t.flowtable) out.push_back(flowtable_block(*t.flowtable));
     for (const auto& c : t.chains) out.push_back(chain_block(c));
     return out;
 }

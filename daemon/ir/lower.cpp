@@ -26,6 +26,8 @@ namespace {
 constexpr std::string_view kFlowCounterPrefix = "flow_";
 }
 
+const char* const kFlowtableName = "fastpath";
+
 std::string flow_counter_name(const std::string& flow_id) { return std::string(kFlowCounterPrefix) + flow_id; }
 
 std::string flow_of_counter(const std::string& counter) {
@@ -54,6 +56,7 @@ constexpr std::uint8_t kIcmpEcho = 8;
 constexpr std::uint8_t kIcmpv6Echo = 128;
 
 constexpr std::uint32_t kCtInvalid = 1;
+constexpr std::uint32_t kCtEstablished = 2;
 constexpr std::uint32_t kCtEstablishedRelated = 2 | 4;
 
 // ---- names and text -----------------------------------------------------
@@ -220,6 +223,7 @@ class Lowering {
     Rule baseline_rule(std::vector<Stmt> stmts) const;
     void add_tail(Chain& chain, Direction d, const char* hook_word);
     Chain base_chain(const char* name, Hook hook, ChainPolicy policy) const;
+    std::optional<Flowtable> flowtable() const;
     Chain input_chain();
     Chain forward_chain();
     Chain output_chain();
@@ -522,8 +526,32 @@ Chain Lowering::input_chain() {
     return chain;
 }
 
+// A gateway's fast path ([baseline] flowtable, docs/policy-language.md) on
+// its zone interfaces; a host, or a gateway whose interfaces are unknown,
+// forwards nothing through one.
+std::optional<Flowtable> Lowering::flowtable() const {
+    const policy::FlowtableSetting& ft = p_.baseline.flowtable;
+    if (p_.mode != policy::HostMode::gateway || ft.mode == policy::FlowtableMode::off || p_.interfaces.empty())
+        return std::nullopt;
+    const SourceSpan span = ft.span.valid() ? ft.span : p_.interfaces_span;
+    return Flowtable{kFlowtableName, p_.interfaces, 0, true, ft.mode == policy::FlowtableMode::on, span};
+}
+
+// With a flowtable, the forward chain's first rule offloads established TCP
+// and UDP flows. It must come before `ct state established,related accept`,
+// which would end the chain for them; `flow add` ends its rule without a
+// verdict, so every packet goes on to the rules below, and a connection the
+// rules never accepted is never confirmed, hence never offloaded. New
+// connections take every rule of the policy as before.
 Chain Lowering::forward_chain() {
     Chain chain = base_chain("forward", Hook::forward, chain_policy(p_.baseline.forward));
+    if (table_.flowtable) {
+        Rule offload{{MatchCtState{kCtEstablished}, MatchL4proto{{kProtoTcp, kProtoUdp}},
+                      Stmt{FlowOffload{table_.flowtable->name}, table_.flowtable->span}},
+                     {},
+                     table_.flowtable->span};
+        chain.rules.insert(chain.rules.begin(), std::move(offload));
+    }
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv4, kIcmpErrors), Verdict{}}));
     chain.rules.push_back(baseline_rule({icmp_match(net::Family::ipv6, kIcmpv6Errors), Verdict{}}));
     add_tail(chain, Direction::forward, "forward");
@@ -553,6 +581,7 @@ Table Lowering::run() {
         if (d != Direction::output || p_.baseline.egress) lower_services(d);
     // Regular chains must exist before the maps that jump to them are filled,
     // and nft lists chains in creation order: pieces first, then base chains.
+    table_.flowtable = flowtable();
     table_.chains = std::move(piece_chains_);
     table_.chains.push_back(input_chain());
     table_.chains.push_back(forward_chain());

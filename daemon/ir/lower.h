@@ -23,6 +23,8 @@ std::string seen_set_name(const std::string& gate, net::Family f);
 // The named counter of a flow, and back: the flow id of a counter name (a
 // name that is not a flow counter is returned as it is).
 std::string flow_counter_name(const std::string& flow_id);
+// The name of a gateway's flowtable ([baseline] flowtable).
+extern const char* const kFlowtableName;
 std::string flow_of_counter(const std::string& counter);
 
 }  // namespace nftpolicy::ir

@@ -97,6 +97,21 @@ struct ServiceMap {
     SourceSpan span;
 };
 
+// `flowtable NAME { hook ingress priority filter; devices = { eth0, eth1 }; counter; }`:
+// the software fast path of a gateway ([baseline] flowtable). A flow that
+// `flow add @NAME` offloads skips the forward chain (and the routing path)
+// from then on; with `counter`, conntrack keeps counting its packets.
+struct Flowtable {
+    std::string name;
+    std::vector<std::string> devices;  // sorted, unique, at least one
+    std::int32_t priority = 0;         // ingress hook; 0 = "filter"
+    bool counter = true;
+    // [baseline] flowtable = true: a kernel that refuses the flowtable is an
+    // error. false ("auto"): apply leaves it out there, and says so.
+    bool required = false;
+    SourceSpan span;  // the [baseline] flowtable value, else the gateway's zones
+};
+
 // ---- statements -------------------------------------------------------------
 
 // `meta nfproto ipv4`
@@ -176,6 +191,13 @@ struct Log {
     std::string prefix;
 };
 
+// `flow add @NAME`: offloads the packet's connection to a flowtable once
+// conntrack holds it confirmed (and, for TCP, established); otherwise, and
+// for any other protocol, the rule ends here as if a match failed.
+struct FlowOffload {
+    std::string flowtable;
+};
+
 // `accept` / `drop` / `jump CHAIN` / `return`
 struct Verdict {
     enum class Kind { accept, drop, jump, return_ };
@@ -185,7 +207,7 @@ struct Verdict {
 
 using Statement = std::variant<MatchNfproto, MatchL4proto, MatchInterface, MatchAddrSet, MatchCtState,
                                MatchIcmpType, MatchDport, ServiceVmap, Limit, CounterStmt, Log, UpdateSet,
-                               Verdict>;
+                               FlowOffload, Verdict>;
 
 // A statement and the policy text that asked for it (the group expression of
 // an address match, the ICMP types of a service, a migration's seen set).
@@ -228,15 +250,21 @@ struct Chain {
 };
 
 // The whole `table inet NAME`. Object order is nft's listing order: counters,
-// sets (address sets, then dynamic sets), maps, then chains (regular chains
-// before the base chains that jump to them).
+// sets (address sets, then dynamic sets), maps, the flowtable, then chains
+// (regular chains before the base chains that jump to them).
 struct Table {
     std::string name = "nftpolicy";
     std::vector<Counter> counters;
     std::vector<AddrSet> sets;
     std::vector<DynamicSet> dynamic_sets;
     std::vector<ServiceMap> maps;
+    std::optional<Flowtable> flowtable;
     std::vector<Chain> chains;
 };
+
+// `table` without its flowtable and the rules that offload to it: what a
+// kernel without flowtables gets for [baseline] flowtable = "auto". Every
+// other rule stays, so the ruleset means the same; only the fast path goes.
+Table without_flowtable(Table table);
 
 }  // namespace nftpolicy::ir

@@ -5,6 +5,7 @@
 
 #include "emit/netlink_diff.h"
 #include "emit/provenance.h"
+#include "kernel/flowtable_probe.h"
 
 namespace nftpolicy::kernel {
 
@@ -79,9 +80,14 @@ Result<std::optional<std::uint32_t>> attempt_once(RulesetKernel& kernel, const e
 }  // namespace
 
 Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options) {
-    auto desired = emit::build_objects(table, options.objects);
+    auto decision = decide_flowtable(kernel, table);
+    if (!decision) return tl::unexpected(decision.error());
+    // The desired objects point into the table they were built from.
+    const ir::Table& target = decision->without ? *decision->without : table;
+    auto desired = emit::build_objects(target, options.objects);
     if (!desired) return tl::unexpected(desired.error());
     ApplyReport report;
+    if (decision->note) report.notes.push_back(*decision->note);
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
         report.attempts = attempt;
         auto held_at = attempt_once(kernel, *desired, attempt == 1 ? options.known : nullptr, options.dry_run, report);

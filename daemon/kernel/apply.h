@@ -33,6 +33,9 @@ struct ApplyOptions {
 
 struct ApplyReport {
     std::vector<std::string> changes;  // empty: the kernel already matched
+    // What apply decided that is not a change: "flowtable fastpath left out:
+    // this kernel has no flowtables (...)" (kernel/flowtable_probe.h).
+    std::vector<std::string> notes;
     std::size_t messages = 0;          // messages in the committed (or planned) batch
     std::uint32_t genid = 0;           // generation the last plan was computed against
     std::string scope;                 // which kernel (see KnownElements::scope)
@@ -44,6 +47,9 @@ struct ApplyReport {
     std::optional<KnownElements> known_after;
 };
 
+// A table with a flowtable is first checked against the kernel
+// (decide_flowtable): a refused "auto" flowtable is left out, with a note; a
+// refused required one fails before anything is sent.
 Result<ApplyReport> apply(RulesetKernel& kernel, const ir::Table& table, const ApplyOptions& options = {});
 
 // One diagnostic per rejection, under the policy text of what the kernel

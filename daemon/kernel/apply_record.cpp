@@ -32,6 +32,7 @@ std::string serialize(const ApplyRecord& r) {
     out += "ruleset_hash " + r.ruleset_hash + "\n";
     out += "genid " + std::to_string(r.genid) + "\n";
     out += "applied_at " + std::to_string(r.applied_at) + "\n";
+    for (const auto& n : r.notes) out += "note " + n + "\n";
     return out;
 }
 
@@ -44,6 +45,7 @@ void parse_line(const std::string& key, const std::string& value, ApplyRecord& r
     if (key == "ruleset_hash") r.ruleset_hash = value;
     if (key == "genid") r.genid = static_cast<std::uint32_t>(std::stoul(value));
     if (key == "applied_at") r.applied_at = std::stoll(value);
+    if (key == "note") r.notes.push_back(value);
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ struct ApplyRecord {
     std::string ruleset_hash;          // FNV-1a 64 of the compiled ruleset (ruleset_hash below)
     std::uint32_t genid = 0;           // ruleset generation right after the commit
     std::int64_t applied_at = 0;       // unix seconds
+    // What apply decided besides its changes, one line each: "flowtable
+    // fastpath left out: this kernel has no flowtables (...)".
+    std::vector<std::string> notes = {};
 };
 
 Result<void> write_record(const std::string& path, const ApplyRecord& record);

@@ -236,12 +236,14 @@ Result<bool> NetlinkKernel::has_element(const std::string& table, const std::str
     return fail(ErrorKind::kernel, "element lookup failed: " + errno_text(-err));
 }
 
-Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
-    const int fd = mnl_socket_get_fd(sock_);
+namespace {
+
+// Sends a framed batch in one sendmsg(), socket buffers sized to it and to
+// its acknowledgements. Returns 0 or an errno.
+int send_batch(int fd, const emit::Batch& batch) {
     size_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, batch.byte_size() + 64 * 1024);
     // An acknowledgement costs about 1 KiB of receive buffer (skb overhead).
     size_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, batch.size() * 2048 + 1024 * 1024);
-
     std::vector<iovec> iov = batch.iovecs();
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
@@ -250,6 +252,25 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     msg.msg_namelen = sizeof kernel;
     msg.msg_iov = iov.data();
     msg.msg_iovlen = iov.size();
+    return sendmsg(fd, &msg, 0) < 0 ? errno : 0;
+}
+
+Result<CommitOutcome> send_failure(int err) {
+    if (err == EPERM) return fail(ErrorKind::permission, "committing rules needs CAP_NET_ADMIN");
+    return fail(ErrorKind::kernel, "cannot send the batch: " + errno_text(err));
+}
+
+CommitOutcome::Status status_of(const CommitOutcome& out, std::uint32_t begin_seq) {
+    if (out.rejections.empty()) return CommitOutcome::Status::committed;
+    if (out.rejections.size() == 1 && out.rejections[0].seq == begin_seq && out.rejections[0].error == ERESTART) {
+        return CommitOutcome::Status::conflict;
+    }
+    return CommitOutcome::Status::rejected;
+}
+
+}  // namespace
+
+Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     // Out of the monitor's group only when the generation before is known,
     // so that a gap can be told.
     std::optional<std::uint32_t> before;
@@ -258,14 +279,11 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     }
     Monitor* muted = before ? mute_ : nullptr;
     if (muted) muted->leave();
-    const ssize_t sent = sendmsg(fd, &msg, 0);
-    const int send_err = errno;
+    const int send_err = send_batch(mnl_socket_get_fd(sock_), batch);
     if (muted) muted->join();  // the kernel processed the batch inside sendmsg()
-    if (sent < 0) {
+    if (send_err != 0) {
         if (muted) muted->note_gap();  // rare; a resync is cheaper than a doubt
-        const int err = send_err;
-        if (err == EPERM) return fail(ErrorKind::permission, "committing rules needs CAP_NET_ADMIN");
-        return fail(ErrorKind::kernel, "cannot send the batch: " + errno_text(err));
+        return send_failure(send_err);
     }
     AckCollector acks{batch.begin_seq(), std::vector<bool>(batch.size(), false), batch.size(), {}};
     // The kernel processes the batch inside sendmsg(), so the acknowledgements
@@ -276,16 +294,24 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
                                            "): the outcome of the commit is unknown; run `nftpolicy diff`");
     }
     CommitOutcome out = std::move(acks.outcome);
-    if (out.rejections.empty()) {
-        out.status = CommitOutcome::Status::committed;
+    out.status = status_of(out, batch.begin_seq());
+    if (out.status == CommitOutcome::Status::committed) {
         if (auto genid = generation()) out.genid_after = *genid;
-    } else if (out.rejections.size() == 1 && out.rejections[0].seq == batch.begin_seq() &&
-               out.rejections[0].error == ERESTART) {
-        out.status = CommitOutcome::Status::conflict;
-    } else {
-        out.status = CommitOutcome::Status::rejected;
     }
     if (muted) after_muted(*before, out);
+    return out;
+}
+
+// The kernel aborts a batch without BATCH_END: no event, no new generation,
+// so the monitor need not step aside.
+Result<CommitOutcome> NetlinkKernel::check(const emit::Batch& batch) {
+    if (int err = send_batch(mnl_socket_get_fd(sock_), batch); err != 0) return send_failure(err);
+    AckCollector acks{batch.begin_seq(), std::vector<bool>(batch.size(), false), batch.size(), {}};
+    if (int err = read_acks(sock_, acks, 5000); err < 0) {
+        return fail(ErrorKind::kernel, "reading the kernel's answers to a check failed: " + errno_text(-err));
+    }
+    CommitOutcome out = std::move(acks.outcome);
+    out.status = status_of(out, batch.begin_seq());
     return out;
 }
 

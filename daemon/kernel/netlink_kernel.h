@@ -29,6 +29,7 @@ public:
 
     Result<KernelView> read(const std::string& table, const ReadOptions& options = {}) override;
     Result<CommitOutcome> commit(const emit::Batch& batch) override;
+    Result<CommitOutcome> check(const emit::Batch& batch) override;
 
     // The current ruleset generation.
     Result<std::uint32_t> generation();

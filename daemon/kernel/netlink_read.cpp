@@ -1,5 +1,5 @@
 // Reading our table from the kernel: a generation-consistent set of dumps
-// (tables, chains, rules, sets, set elements, counters) turned into an
+// (tables, chains, rules, sets, set elements, counters, flowtables) turned into an
 // emit::ObservedTable. Every dump message carries the generation (low 16 bits
 // in nfgenmsg.res_id); if it differs from the one read first, the ruleset
 // changed under us and the whole read starts again.
@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -19,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "emit/nftnl_handles.h"
 #include "kernel/netlink_io.h"
@@ -102,6 +104,24 @@ SetDef set_def(const nftnl_set* s) {
     return d;
 }
 
+struct FlowtableDeleter {
+    void operator()(nftnl_flowtable* f) const { nftnl_flowtable_free(f); }
+};
+using FlowtablePtr = std::unique_ptr<nftnl_flowtable, FlowtableDeleter>;
+
+emit::FlowtableDef flowtable_def(const nftnl_flowtable* f) {
+    emit::FlowtableDef d;
+    d.name = nftnl_flowtable_get_str(f, NFTNL_FLOWTABLE_NAME);
+    d.hooknum = nftnl_flowtable_get_u32(f, NFTNL_FLOWTABLE_HOOKNUM);
+    d.prio = nftnl_flowtable_get_s32(f, NFTNL_FLOWTABLE_PRIO);
+    if (nftnl_flowtable_is_set(f, NFTNL_FLOWTABLE_FLAGS)) d.flags = nftnl_flowtable_get_u32(f, NFTNL_FLOWTABLE_FLAGS);
+    if (nftnl_flowtable_is_set(f, NFTNL_FLOWTABLE_DEVICES)) {
+        const char* const* devices = nftnl_flowtable_get_array(f, NFTNL_FLOWTABLE_DEVICES);
+        for (; devices != nullptr && *devices != nullptr; ++devices) d.devices.emplace_back(*devices);
+    }
+    return d;
+}
+
 // One consistent read; `changed` is set when a dump came from another
 // generation.
 class Reader {
@@ -130,6 +150,7 @@ public:
         if (auto r = read_sets(t); !r) return tl::unexpected(r.error());
         if (auto r = read_rules(t); !r) return tl::unexpected(r.error());
         if (auto r = read_counters(t); !r) return tl::unexpected(r.error());
+        if (auto r = read_flowtables(t); !r) return tl::unexpected(r.error());
         return std::optional<ObservedTable>(std::move(t));
     }
 
@@ -310,6 +331,17 @@ private:
                             c.udata = bytes_of(u, n);
                         }
                         t.counters.push_back(std::move(c));
+                    });
+    }
+
+    Result<void> read_flowtables(ObservedTable& t) {
+        return dump(NFT_MSG_GETFLOWTABLE,
+                    [this](nlmsghdr* nlh) { mnl_attr_put_strz(nlh, NFTA_FLOWTABLE_TABLE, table_.c_str()); },
+                    [&](const nlmsghdr* nlh) {
+                        FlowtablePtr f(nftnl_flowtable_alloc());
+                        if (nftnl_flowtable_nlmsg_parse(nlh, f.get()) != 0) return;
+                        if (table_ != nftnl_flowtable_get_str(f.get(), NFTNL_FLOWTABLE_TABLE)) return;
+                        t.flowtables.push_back(flowtable_def(f.get()));
                     });
     }
 

@@ -75,6 +75,10 @@ public:
     virtual Result<KernelView> read(const std::string& table, const ReadOptions& options = {}) = 0;
     // Sends a closed batch as one transaction and reads every acknowledgement.
     virtual Result<CommitOutcome> commit(const emit::Batch& batch) = 0;
+    // Sends a batch closed with close_for_check(): the kernel answers every
+    // message as it would in a commit, then aborts. Never changes anything;
+    // status `committed` means the kernel would have accepted every message.
+    virtual Result<CommitOutcome> check(const emit::Batch& batch) = 0;
 };
 
 }  // namespace nftpolicy::kernel

@@ -102,8 +102,9 @@ struct Compiled {
     ir::Table table;
 };
 
-Applied applied(const Compiled& c, std::optional<kernel::KnownElements> known_after) {
-    return Applied{c.table, c.projection.host, c.projection.phases, c.projection.flipped_gates, std::move(known_after)};
+Applied applied(const Compiled& c, kernel::ApplyReport& report) {
+    return Applied{c.table, c.projection.host, c.projection.phases, c.projection.flipped_gates,
+                   std::move(report.known_after), std::move(report.notes)};
 }
 
 Result<Compiled> compile(const policy::Policy& policy, const resolve::ResolveOptions& options, Diagnostics& diags) {
@@ -188,7 +189,7 @@ Result<void> commit_flip(kernel::NetlinkKernel& k, const FlipRequest& req, const
     if (!report) return tl::unexpected(report.error());
     out.changes = std::move(report->changes);
     out.committed = report->committed;
-    out.applied = applied(after, std::move(report->known_after));
+    out.applied = applied(after, *report);
     if (cut) {
         auto done = kernel::cut_connections(retired_connections(gate, after.projection), false);
         if (!done) return tl::unexpected(done.error());
@@ -250,7 +251,7 @@ Result<PhaseOutcome> set_phase(kernel::NetlinkKernel& k, const policy::Policy& p
     if (!report) return tl::unexpected(report.error());
     out.changes = std::move(report->changes);
     out.committed = report->committed;
-    if (!req.dry_run) out.applied = applied(*compiled, std::move(report->known_after));
+    if (!req.dry_run) out.applied = applied(*compiled, *report);
     return out;
 }
 

@@ -42,6 +42,7 @@ struct Applied {
     std::map<std::string, policy::Phase> phases;
     std::set<std::string> flipped_gates;
     std::optional<kernel::KnownElements> known_after;  // kernel::ApplyReport::known_after
+    std::vector<std::string> notes = {};               // kernel::ApplyReport::notes
 };
 
 struct FlipRequest {

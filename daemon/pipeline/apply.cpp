@@ -28,6 +28,7 @@ kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c
     r.gates.assign(c.flipped_gates.begin(), c.flipped_gates.end());
     r.ruleset_hash = c.hash != nullptr ? *c.hash : kernel::ruleset_hash(c.table);
     r.genid = genid;
+    r.notes = c.notes;
     r.applied_at = static_cast<std::int64_t>(std::time(nullptr));
     return r;
 }
@@ -73,8 +74,10 @@ Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_
     const bool file_current = !done.committed && done.known_after &&
                               known_at == std::pair(done.known_after->scope, done.known_after->genid);
     out.elements_unsaved = !file_current && elements_file == ElementsFile::caller_saves;
-    record_commit(kernel, policy_path, committed_of(compiled), state, done.known_after,
-                  file_current || out.elements_unsaved, out.warnings);
+    Committed committed = committed_of(compiled);
+    committed.notes = done.notes;
+    record_commit(kernel, policy_path, committed, state, done.known_after, file_current || out.elements_unsaved,
+                  out.warnings);
     return out;
 }
 

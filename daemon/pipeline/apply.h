@@ -68,6 +68,7 @@ struct Committed {
     const std::map<std::string, policy::Phase>& phases;
     const std::set<std::string>& flipped_gates;
     const std::string* hash = nullptr;  // kernel::ruleset_hash(table) if known
+    std::vector<std::string> notes = {};  // what apply decided besides the changes (ApplyReport::notes)
 };
 inline Committed committed_of(const Compiled& c) {
     return {c.table, c.host, c.phases, c.flipped_gates, &ruleset_hash(c)};

@@ -459,6 +459,15 @@ std::optional<Rate> read_rate(Reader& r, const toml::node& n) {
     return std::nullopt;
 }
 
+std::optional<FlowtableSetting> read_flowtable(Reader& r, const toml::node& n) {
+    if (auto b = n.as_boolean()) return FlowtableSetting{b->get() ? FlowtableMode::on : FlowtableMode::off, r.span(n)};
+    const std::string& s = n.as_string()->get();
+    if (s == "auto") return FlowtableSetting{FlowtableMode::auto_, r.span(n)};
+    r.error(r.span(n), fmt::format("unknown flowtable setting '{}'; expected \"auto\" (where the kernel supports "
+                                   "it), true (always) or false (never)", s));
+    return std::nullopt;
+}
+
 void read_baseline(Reader& r, const toml::table& t, FilePolicy& out) {
     PartialBaseline& b = out.baseline;
     b.span = r.span(t);
@@ -469,6 +478,7 @@ void read_baseline(Reader& r, const toml::table& t, FilePolicy& out) {
     if (auto n = t["log_drops"].as_boolean()) b.log_drops = n->get();
     if (auto n = t.get("log_rate")) b.log_rate = read_rate(r, *n);
     if (auto n = t.get("echo_rate")) b.echo_rate = read_rate(r, *n);
+    if (auto n = t.get("flowtable")) b.flowtable = read_flowtable(r, *n);
     if (auto n = t["log_burst"].as_integer()) {
         if (n->get() < 1 || n->get() > 10000) {
             r.error(r.span(*n), fmt::format("log_burst {} is out of range (expected 1-10000)", n->get()));

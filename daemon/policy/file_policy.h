@@ -38,6 +38,7 @@ struct PartialBaseline {
     std::optional<std::uint32_t> log_burst;
     std::optional<std::string> log_prefix;
     std::optional<Rate> echo_rate;
+    std::optional<FlowtableSetting> flowtable;
     SourceSpan span;
 };
 

@@ -251,6 +251,7 @@ private:
         take(into.log_burst, from.log_burst);
         take(into.log_prefix, from.log_prefix);
         take(into.echo_rate, from.echo_rate);
+        take(into.flowtable, from.flowtable);
         if (from.span.valid()) into.span = from.span;
     }
 
@@ -291,6 +292,7 @@ Baseline finish_baseline(const PartialBaseline& p) {
     if (p.log_burst) b.log_rate.burst = *p.log_burst;
     b.log_prefix = p.log_prefix.value_or(b.log_prefix);
     b.echo_rate = p.echo_rate.value_or(b.echo_rate);
+    b.flowtable = p.flowtable.value_or(b.flowtable);
     b.span = p.span;
     return b;
 }

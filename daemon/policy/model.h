@@ -191,6 +191,17 @@ struct Rate {
     SourceSpan span;
 };
 
+// `[baseline] flowtable`: whether a gateway's established forwarded TCP and
+// UDP flows take an nftables flowtable (the software fast path). `auto`: where
+// the kernel accepts it; `on`: always, and an apply on a kernel that refuses
+// it is an error; `off`: never. Hosts forward nothing and never get one.
+enum class FlowtableMode { off, auto_, on };
+
+struct FlowtableSetting {
+    FlowtableMode mode = FlowtableMode::auto_;
+    SourceSpan span;  // the value; empty: the default
+};
+
 struct Baseline {
     ChainPolicy input = ChainPolicy::drop;
     ChainPolicy forward = ChainPolicy::drop;
@@ -199,6 +210,7 @@ struct Baseline {
     Rate log_rate{10, RateUnit::minute, 5, {}};
     std::string log_prefix = "nftpolicy";
     Rate echo_rate{10, RateUnit::second, 5, {}};  // ICMP/ICMPv6 echo-request
+    FlowtableSetting flowtable;
     SourceSpan span;
 };
 

@@ -77,7 +77,8 @@ const TableSpec baseline{"[baseline]",
                           {"log_rate", ValueKind::string},
                           {"log_burst", ValueKind::integer},
                           {"log_prefix", ValueKind::string},
-                          {"echo_rate", ValueKind::string}}};
+                          {"echo_rate", ValueKind::string},
+                          {"flowtable", ValueKind::bool_or_auto}}};
 const TableSpec management{"[management]", {{"from", ValueKind::string, true},
                                             {"services", ValueKind::string_array}}};
 const TableSpec settings{"[settings]", {{"table", ValueKind::string}, {"drift", ValueKind::string}}};
@@ -95,6 +96,7 @@ bool kind_matches(const toml::node& node, ValueKind kind) {
         case ValueKind::string_or_array: return node.is_string() || node.is_array();
         case ValueKind::ports: return node.is_integer() || node.is_string() || node.is_array();
         case ValueKind::group_value: return node.is_array() || node.is_string() || node.is_table();
+        case ValueKind::bool_or_auto: return node.is_string() || node.is_boolean();
     }
     return false;
 }
@@ -111,6 +113,7 @@ const char* describe(ValueKind kind) {
         case ValueKind::ports: return "a port, a \"lo-hi\" range or an array of them";
         case ValueKind::group_value:
             return "an array of addresses, a group expression string or a table";
+        case ValueKind::bool_or_auto: return "true, false or \"auto\"";
     }
     return "a value";
 }

@@ -23,6 +23,7 @@ enum class ValueKind {
     string_or_array,  // "eth0" or ["eth0", "eth1"]
     ports,            // 443, "3023-4023" or an array of those
     group_value,      // ["10.0.0.0/8", ...], "a | b" or { addresses/expr, comment }
+    bool_or_auto,     // true, false or "auto"
 };
 
 struct KeySpec {

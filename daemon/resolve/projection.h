@@ -75,6 +75,10 @@ struct Projection {
     std::set<std::string> flipped_gates;          // "migration.gate"
     std::vector<ProjectedFlow> flows;             // management first, then policy order
     std::vector<OmittedFlow> omitted;             // optional flows left out, policy order
+    // A gateway's zone interfaces, sorted and unique: the devices of its
+    // flowtable ([baseline] flowtable). Empty for hosts and zone-less gateways.
+    std::vector<std::string> interfaces;
+    SourceSpan interfaces_span;  // the gateway's [hosts.NAME] table
 };
 
 struct ResolveOptions {

@@ -45,6 +45,24 @@ const policy::Host* select_host(const policy::Policy& policy, const ResolveOptio
     return nullptr;
 }
 
+// Every interface of a gateway's zones, once, sorted.
+std::vector<std::string> zone_interfaces(const std::vector<ResolvedZone>& zones) {
+    std::set<std::string> names;
+    for (const auto& z : zones) names.insert(z.interfaces.begin(), z.interfaces.end());
+    return {names.begin(), names.end()};
+}
+
+// `[baseline] flowtable = true` asks every gateway for a flowtable on its
+// zone interfaces: a gateway without zones has none to give it.
+void check_flowtable(const policy::Policy& policy, const policy::Host& host, Diagnostics& diags) {
+    const policy::FlowtableSetting& ft = policy.baseline.flowtable;
+    if (ft.mode != policy::FlowtableMode::on || host.mode != policy::HostMode::gateway || !host.zones.empty()) return;
+    auto& d = diags.error(ft.span, "flowtable = true needs the interfaces of gateway '" + host.name +
+                                       "', which declares no zones");
+    add_note(d, host.span, "declare its [hosts." + host.name + ".zones], or set flowtable = \"auto\" "
+                           "(no flowtable where the interfaces are unknown)");
+}
+
 // The pieces of one resolve run, built in an order that reports problems
 // from the general (host, options, groups) to the specific (flows).
 class Resolver {
@@ -88,6 +106,8 @@ Projection Resolver::run() {
     out.baseline = policy_.baseline;
     out.phases = migrations_.phases();
     out.flipped_gates = migrations_.flipped_gates();
+    out.interfaces = zone_interfaces(zones_);
+    if (host_) out.interfaces_span = host_->span;
     add_management(out);
     add_flows(out);
     return out;
@@ -98,6 +118,7 @@ Projection Resolver::run() {
 void Resolver::prepare_hosts() {
     for (const auto& [name, host] : policy_.hosts) {
         HostMembership membership(host, groups_, diags_);
+        check_flowtable(policy_, host, diags_);
         std::optional<std::vector<ResolvedZone>> zones;
         if (host.mode == policy::HostMode::gateway) zones = resolve_zones(host, groups_);
         if (&host != host_) continue;

@@ -177,6 +177,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
     synced_genid_ = applied->report.genid + (applied->report.committed ? 1 : 0);
     out.committed = applied->report.committed;
     out.changes = std::move(applied->report.changes);
+    for (auto& n : applied->report.notes) out.notes.push_back(std::move(n));
     for (auto& w : applied->warnings) out.warnings.push_back(std::move(w));
     if (auto genid = kernel_->generation()) last_genid_ = *genid;
     // Read back: the table must be there now.

@@ -56,6 +56,7 @@ struct Outcome {
     bool committed = false;  // the kernel changed
     std::vector<std::string> changes;
     std::vector<std::string> warnings;
+    std::vector<std::string> notes;  // e.g. a flowtable left out (kernel/flowtable_probe.h)
     std::size_t policy_errors = 0;  // of the last compile (a refused empty ruleset counts one)
     std::size_t policy_warnings = 0;
     std::uint64_t took_usec = 0;  // the converge's time, when its caller measured it (0: not)

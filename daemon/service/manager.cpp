@@ -310,6 +310,7 @@ void Manager::render(Trigger why, const Outcome& out) {
                                   changes_summary(out)),
                       &fields);
     }
+    for (const auto& n : out.notes) log_.info(n);
     for (const auto& w : out.warnings) log_.warning(w);
     refresh_status();
     note_facts(out);

@@ -77,6 +77,9 @@ json stmt_json(const ir::Statement& s) {
                 return json{
                     {"t", "update"}, {"f", int(m.family)}, {"fld", int(m.field)}, {"s", m.set}};
             },
+            [](const ir::FlowOffload& m) {
+                return json{{"t", "flow"}, {"ft", m.flowtable}};
+            },
             [](const ir::Verdict& m) {
                 return json{{"t", "verdict"}, {"k", int(m.kind)}, {"c", m.chain}};
             },
@@ -133,6 +136,7 @@ ir::Statement stmt_of(const json& j) {
         return ir::UpdateSet{family_of(j.at("f")), enum_of<ir::MatchAddrSet::Field>(j.at("fld"), 1),
                              j.at("s").get<std::string>()};
     }
+    if (t == "flow") return ir::FlowOffload{j.at("ft").get<std::string>()};
     if (t == "verdict") {
         return ir::Verdict{enum_of<ir::Verdict::Kind>(j.at("k"), int(ir::Verdict::Kind::return_)),
                            j.at("c").get<std::string>()};
@@ -190,6 +194,10 @@ json table_json(const ir::Table& t) {
             elems.push_back({e.l4proto, e.port_lo, e.port_hi, e.chain});
         out["maps"].push_back({{"name", m.name}, {"e", elems}});
     }
+    if (const auto& f = t.flowtable) {
+        out["flowtable"] = {{"name", f->name}, {"devices", f->devices}, {"prio", f->priority},
+                            {"counter", f->counter}, {"required", f->required}};
+    }
     out["chains"] = json::array();
     for (const auto& c : t.chains) out["chains"].push_back(chain_json(c));
     return out;
@@ -218,6 +226,11 @@ ir::Table table_of(const json& j, std::vector<std::size_t>& counts) {
         for (const json& e : m.at("e"))
             map.elements.push_back({e.at(0), e.at(1), e.at(2), e.at(3), {}});
         t.maps.push_back(std::move(map));
+    }
+    if (j.contains("flowtable")) {  // files before flowtables have none
+        const json& f = j.at("flowtable");
+        t.flowtable = ir::Flowtable{f.at("name"), f.at("devices").get<std::vector<std::string>>(), f.at("prio"),
+                                    f.at("counter"), f.at("required"), {}};
     }
     for (const json& c : j.at("chains")) t.chains.push_back(chain_of(c));
     return t;

@@ -163,6 +163,7 @@ public:
         if (races_-- > 0) sh("nft add table ip racer" + std::to_string(races_));
         return real_.commit(batch);
     }
+    Result<kernel::CommitOutcome> check(const emit::Batch& batch) override { return real_.check(batch); }
 
 private:
     kernel::RulesetKernel& real_;

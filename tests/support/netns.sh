@@ -57,3 +57,34 @@ in_ns() {
 netns_veth() {
     ip link add "$2" type veth peer name "$3" netns "${NETNS_PID[$1]}"
 }
+
+# Flowtables ([baseline] flowtable): the devices a compiled ruleset's
+# flowtable names (`devices = { eth0, eth1 }`), one a line.
+flowtable_devices() {
+    sed -n 's/^[[:space:]]*devices = { \(.*\) }$/\1/p' "$1" | tr -d ' ' | tr ',' '\n'
+}
+
+# Creates each device of `file`'s flowtable (up) in the current namespace,
+# so that a kernel with flowtables can hook them: a flowtable's devices must
+# exist. A dummy interface, or one end of a veth pair where the kernel has no
+# dummy driver. Nothing on a kernel without flowtables (nothing to hook).
+# Only in a scratch namespace.
+flowtable_dummies() {
+    local dev n=0
+    kernel_has_flowtables >/dev/null || return 0
+    for dev in $(flowtable_devices "$1"); do
+        ip link show "$dev" >/dev/null 2>&1 && continue
+        ip link add "$dev" type dummy 2>/dev/null || ip link add "$dev" type veth peer name "ftpeer$((n++))"
+        ip link set "$dev" up
+    done
+}
+
+# Exit status 0 when this kernel accepts a flowtable (nft -c: nothing is
+# created); otherwise prints nft's refusal.
+kernel_has_flowtables() {
+    nft -c -f - 2>&1 >/dev/null <<'NFT'
+table inet nftpolicy_probe {
+	flowtable probe { hook ingress priority filter; }
+}
+NFT
+}

@@ -180,3 +180,31 @@ TEST_CASE("dynamic sets and update statements print as nft lists them") {
           "\t}\n"
           "}\n");
 }
+
+TEST_CASE("a flowtable and its offload rule print as nft 1.0.6 lists them") {
+    Table t;
+    t.name = "t";
+    t.maps = {{"fwd_svc", {{kProtoTcp, 443, 443, "c"}}, {}}};
+    t.flowtable = Flowtable{"fastpath", {"eth0", "eth1"}, 0, true, false, {}};
+    Chain fwd{"forward", BaseChain{Hook::forward, 0, ChainPolicy::drop}, {}, {}};
+    fwd.rules = {rule({MatchCtState{2}, MatchL4proto{{kProtoTcp, kProtoUdp}}, FlowOffload{"fastpath"}}),
+                 rule({MatchCtState{2 | 4}, Verdict{}})};
+    t.chains.push_back(fwd);
+    // Between the maps and the chains, devices unquoted, `counter` as a flag.
+    CHECK(body(t) ==
+          "table inet t {\n"
+          "\tmap fwd_svc {\n\t\ttype inet_proto . inet_service : verdict\n\t\tflags interval\n"
+          "\t\telements = { tcp . 443 : jump c }\n\t}\n"
+          "\n"
+          "\tflowtable fastpath {\n\t\thook ingress priority filter\n\t\tdevices = { eth0, eth1 }\n"
+          "\t\tcounter\n\t}\n"
+          "\n"
+          "\tchain forward {\n"
+          "\t\ttype filter hook forward priority filter; policy drop;\n"
+          "\t\tct state established meta l4proto { tcp, udp } flow add @fastpath\n"
+          "\t\tct state established,related accept\n"
+          "\t}\n"
+          "}\n");
+    t.flowtable->counter = false;
+    CHECK(body(t).find("devices = { eth0, eth1 }\n\t}\n") != std::string::npos);
+}

@@ -528,3 +528,73 @@ TEST_CASE("statements, map elements and set elements keep the span that produced
     CHECK(same_place(element_span(s, net::parse_address("10.30.0.5")->range.lo), at(file, 2, 28)));
     CHECK(same_place(element_span(s, net::parse_address("10.99.0.1")->range.lo), at(file, 10, 8)));
 }
+
+// ---- the gateway fast path ([baseline] flowtable) ----------------------------
+
+namespace {
+
+resolve::Projection gateway(policy::FlowtableMode mode, std::vector<std::string> interfaces) {
+    auto p = projection({flow("f", Direction::forward, side("a", addrs({"10.1.0.0/24"})),
+                              side("b", addrs({"10.2.0.0/24"})), {{443, 443}})});
+    p.mode = policy::HostMode::gateway;
+    p.baseline.flowtable.mode = mode;
+    p.interfaces = std::move(interfaces);
+    return p;
+}
+
+bool offloads(const Rule& r) {
+    return std::any_of(r.stmts.begin(), r.stmts.end(),
+                       [](const Stmt& s) { return std::holds_alternative<FlowOffload>(s.kind); });
+}
+
+std::size_t offload_rules(const Table& t) {
+    std::size_t n = 0;
+    for (const auto& c : t.chains) n += static_cast<std::size_t>(std::count_if(c.rules.begin(), c.rules.end(), offloads));
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("a gateway with zones gets a flowtable on its interfaces, offloaded first in forward") {
+    Table t = lower(gateway(policy::FlowtableMode::auto_, {"eth0", "eth1"}));
+    REQUIRE(t.flowtable);
+    CHECK(t.flowtable->name == kFlowtableName);
+    CHECK(t.flowtable->devices == std::vector<std::string>{"eth0", "eth1"});
+    CHECK(t.flowtable->counter);
+    CHECK_FALSE(t.flowtable->required);
+    const Chain& fwd = chain(t, "forward");
+    // Before `ct state established,related accept`, which would end the chain.
+    REQUIRE(fwd.rules.size() >= 2);
+    const Rule& first = fwd.rules[0];
+    CHECK(stmt<MatchCtState>(first, 0).mask == 2);
+    CHECK(stmt<MatchL4proto>(first, 1).protos == std::vector<std::uint8_t>{kProtoTcp, kProtoUdp});
+    CHECK(stmt<FlowOffload>(first, 2).flowtable == kFlowtableName);
+    CHECK(first.stmts.size() == 3);  // no verdict: every packet goes on to the rules below
+    CHECK(stmt<MatchCtState>(fwd.rules[1], 0).mask == (2 | 4));
+    CHECK(offload_rules(t) == 1);
+    CHECK(lower(gateway(policy::FlowtableMode::on, {"eth0"})).flowtable->required);
+}
+
+TEST_CASE("no flowtable when off, on hosts and on gateways without interfaces") {
+    CHECK_FALSE(lower(gateway(policy::FlowtableMode::off, {"eth0"})).flowtable);
+    CHECK_FALSE(lower(gateway(policy::FlowtableMode::on, {})).flowtable);
+    auto host = gateway(policy::FlowtableMode::on, {"eth0"});
+    host.mode = policy::HostMode::host;
+    Table t = lower(host);
+    CHECK_FALSE(t.flowtable);
+    CHECK(offload_rules(t) == 0);
+}
+
+TEST_CASE("without_flowtable drops the flowtable and its rule, nothing else") {
+    Table with = lower(gateway(policy::FlowtableMode::auto_, {"eth0", "eth1"}));
+    Table plain = lower(gateway(policy::FlowtableMode::off, {"eth0", "eth1"}));
+    Table stripped = without_flowtable(with);
+    CHECK_FALSE(stripped.flowtable);
+    CHECK(offload_rules(stripped) == 0);
+    REQUIRE(stripped.chains.size() == plain.chains.size());
+    for (std::size_t i = 0; i < plain.chains.size(); ++i) {
+        CHECK(stripped.chains[i].name == plain.chains[i].name);
+        CHECK(stripped.chains[i].rules.size() == plain.chains[i].rules.size());
+    }
+    CHECK(with.flowtable);  // the argument is a copy
+}

@@ -4,6 +4,11 @@
 
 #include <cerrno>
 
+#include <algorithm>
+
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+
 #include "kernel/apply.h"
 #include "net/addr.h"
 #include "support/source.h"
@@ -23,14 +28,34 @@ public:
         ++reads;
         return kernel::KernelView{static_cast<std::uint32_t>(40 + reads), "boot:1", std::nullopt};
     }
+    std::vector<int> committed_types;  // NFT_MSG_* of every message committed
     Result<kernel::CommitOutcome> commit(const emit::Batch& batch) override {
         committed_sizes.push_back(batch.size());
+        for (const auto& m : batch.messages()) committed_types.push_back(m.header->nlmsg_type & 0xff);
         last_begin = batch.begin_seq();
         if (answers.empty()) return kernel::CommitOutcome{};
         kernel::CommitOutcome o = answers.front();
         answers.erase(answers.begin());
         // Address rejections to real messages of this batch.
         for (auto& r : o.rejections) r.seq += batch.begin_seq();
+        return o;
+    }
+    // check() answers: every message accepted, or ENOENT for every
+    // flowtable (a kernel without flowtables), or for the one with devices
+    // only (a device that does not exist).
+    enum class Flowtables { accepted, none, no_devices };
+    Flowtables flowtables = Flowtables::accepted;
+    int checks = 0;
+    Result<kernel::CommitOutcome> check(const emit::Batch& batch) override {
+        ++checks;
+        kernel::CommitOutcome o;
+        for (const auto& m : batch.messages()) {
+            const bool bare = m.origin.what == "flowtable probe (no devices)";
+            const bool full = m.origin.what == "flowtable probe";
+            if ((flowtables == Flowtables::none && (bare || full)) || (flowtables == Flowtables::no_devices && full))
+                o.rejections.push_back({ENOENT, m.seq, 0, ""});
+        }
+        if (!o.rejections.empty()) o.status = kernel::CommitOutcome::Status::rejected;
         return o;
     }
     std::uint32_t last_begin = 0;
@@ -126,4 +151,85 @@ TEST_CASE("a rejected expression renders under its statement's span, the rule's 
           "site.toml:1:1: note: in rule 1 of chain input, made from here\n"
           "    1 | [[flows]]\n"
           "      | ^~~~~~~~~\n");
+}
+
+// ---- [baseline] flowtable on kernels with and without flowtables ------------
+
+namespace {
+
+ir::Table gateway_table(const SourceFile& file, bool required) {
+    ir::Table t;
+    t.flowtable = ir::Flowtable{"fastpath", {"eth0", "eth1"}, 0, true, required, SourceSpan{&file, {4, 13}, {4, 17}}};
+    ir::Chain fwd{"forward", ir::BaseChain{ir::Hook::forward, 0, ir::ChainPolicy::drop}, {}, {}};
+    fwd.rules.push_back(ir::Rule{{ir::MatchCtState{2}, ir::MatchL4proto{{ir::kProtoTcp, ir::kProtoUdp}},
+                                  ir::FlowOffload{"fastpath"}},
+                                 "",
+                                 {}});
+    fwd.rules.push_back(ir::Rule{{ir::MatchCtState{6}, ir::Verdict{}}, "", {}});
+    t.chains.push_back(fwd);
+    return t;
+}
+
+bool sent(const FakeKernel& k, int type) {
+    return std::find(k.committed_types.begin(), k.committed_types.end(), type) != k.committed_types.end();
+}
+
+}  // namespace
+
+TEST_CASE("a flowtable the kernel accepts is committed, after one check that commits nothing") {
+    SourceFile file{"site.toml", "[baseline]\n\n\nflowtable = true\n"};
+    FakeKernel k;
+    auto r = kernel::apply(k, gateway_table(file, false));
+    REQUIRE(r);
+    CHECK(k.checks == 1);
+    CHECK(r->notes.empty());
+    CHECK(sent(k, NFT_MSG_NEWFLOWTABLE));
+}
+
+TEST_CASE("auto on a kernel without flowtables: left out with a one-line note, the rest applied") {
+    SourceFile file{"site.toml", "[baseline]\n\n\nflowtable = true\n"};
+    FakeKernel k;
+    k.flowtables = FakeKernel::Flowtables::none;
+    auto r = kernel::apply(k, gateway_table(file, false));
+    REQUIRE(r);
+    CHECK(r->committed);
+    CHECK_FALSE(sent(k, NFT_MSG_NEWFLOWTABLE));
+    CHECK(std::count(k.committed_types.begin(), k.committed_types.end(), NFT_MSG_NEWRULE) == 1);  // no flow add
+    REQUIRE(r->notes.size() == 1);
+    CHECK(r->notes[0] == "flowtable fastpath left out: this kernel has no flowtables (No such file or directory); "
+                         "established forwarded flows take the forward chain");
+}
+
+TEST_CASE("auto where a device is missing says which devices the kernel refused") {
+    SourceFile file{"site.toml", "[baseline]\n\n\nflowtable = true\n"};
+    FakeKernel k;
+    k.flowtables = FakeKernel::Flowtables::no_devices;
+    auto r = kernel::apply(k, gateway_table(file, false));
+    REQUIRE(r);
+    REQUIRE(r->notes.size() == 1);
+    CHECK(r->notes[0].find("the kernel refuses it on eth0, eth1 (No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("true on a kernel without flowtables fails at the policy line and commits nothing") {
+    SourceFile file{"site.toml", "[baseline]\n\n\nflowtable = true\n"};
+    FakeKernel k;
+    k.flowtables = FakeKernel::Flowtables::none;
+    auto r = kernel::apply(k, gateway_table(file, true));
+    REQUIRE_FALSE(r);
+    CHECK(k.committed_sizes.empty());
+    CHECK(k.reads == 0);
+    CHECK(r.error().kind == ErrorKind::kernel);
+    REQUIRE(r.error().diagnostics.size() == 1);
+    const Diagnostic& d = r.error().diagnostics[0];
+    CHECK(d.span.file == &file);
+    CHECK(d.span.begin.line == 4);
+    CHECK(d.message == "flowtable = true, but the kernel refuses flowtable fastpath: this kernel has no flowtables "
+                       "(No such file or directory); nothing was changed");
+}
+
+TEST_CASE("a table without a flowtable asks the kernel nothing more") {
+    FakeKernel k;
+    ir::Table t;
+    REQUIRE(kernel::apply(k, t));
+    CHECK(k.checks == 0);
 }

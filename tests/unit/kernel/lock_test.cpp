@@ -38,7 +38,8 @@ TEST_CASE("a second apply cannot take the lock while the first holds it") {
 TEST_CASE("the apply record round-trips through its file") {
     const std::string dir = scratch_dir();
     kernel::ApplyRecord r{"nftpolicy", "/etc/nftpolicy/site.toml", "gw1", {"ses=coexist"}, {"ses.backoffice"},
-                          "0123456789abcdef", 42, 1700000000};
+                          "0123456789abcdef", 42, 1700000000,
+                          {"flowtable fastpath left out: this kernel has no flowtables (No such file or directory)"}};
     REQUIRE(kernel::write_record(dir + "/state/applied", r));
     auto back = kernel::read_record(dir + "/state/applied");
     REQUIRE(back);
@@ -48,6 +49,7 @@ TEST_CASE("the apply record round-trips through its file") {
     CHECK((*back)->gates == r.gates);
     CHECK((*back)->ruleset_hash == r.ruleset_hash);
     CHECK((*back)->genid == 42);
+    CHECK((*back)->notes == r.notes);
     auto missing = kernel::read_record(dir + "/nothing");
     REQUIRE(missing);
     CHECK_FALSE(*missing);

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -67,6 +68,7 @@ emit::ObservedTable observed_from(const emit::DesiredTable& d) {
         os.map_elements = s.map_elements;
         o.sets.push_back(os);
     }
+    if (d.flowtable) o.flowtables.push_back(d.flowtable->def);
     for (const auto& c : d.chains) {
         emit::ObservedChain oc{c.name, c.base, {}};
         for (const auto& r : c.rules) oc.rules.push_back({1, r.canonical});
@@ -486,4 +488,109 @@ TEST_CASE("a set that becomes a hash set is recreated with its rules") {
     const emit::Plan p = emit::plan_commit(*after, &o, 5);
     CHECK(p.changes ==
           std::vector<std::string>{"~ set hosts: declaration changed, recreated", "~ chain input: rules 2 -> 2"});
+}
+
+// ---- flowtables ---------------------------------------------------------------
+
+namespace {
+
+// small_table() as a gateway's: a flowtable and, first in a forward chain,
+// the rule offloading established tcp/udp flows to it.
+ir::Table table_with_flowtable(std::vector<std::string> devices = {"eth0", "eth1"}) {
+    ir::Table t = small_table();
+    t.flowtable = ir::Flowtable{"fastpath", std::move(devices), 0, true, false, {}};
+    ir::Chain fwd{"forward", ir::BaseChain{ir::Hook::forward, 0, ir::ChainPolicy::drop}, {}, {}};
+    fwd.rules.push_back(ir::Rule{{ir::MatchCtState{2}, ir::MatchL4proto{{ir::kProtoTcp, ir::kProtoUdp}},
+                                  ir::FlowOffload{"fastpath"}},
+                                 "",
+                                 {}});
+    fwd.rules.push_back(ir::Rule{{ir::MatchCtState{6}, ir::Verdict{}}, "", {}});
+    t.chains.push_back(fwd);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("a flowtable is sent as nft sends it: ingress hook, sorted devices, counter flag") {
+    const ir::Table t = table_with_flowtable();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    emit::Plan p = emit::plan_commit(*d, nullptr, 5);
+    auto types = message_types(p.batch);
+    auto ft = std::find(types.begin(), types.end(), NFT_MSG_NEWFLOWTABLE);
+    REQUIRE(ft != types.end());
+    // Before the rule that offloads to it (the kernel checks references as it goes).
+    CHECK(std::count(types.begin(), ft, NFT_MSG_NEWRULE) == 0);
+    CHECK(std::count(ft, types.end(), NFT_MSG_NEWRULE) == 4);
+    const nlmsghdr* nlh = p.batch.messages()[static_cast<std::size_t>(ft - types.begin())].header;
+    nftnl_flowtable* parsed = nftnl_flowtable_alloc();
+    REQUIRE(nftnl_flowtable_nlmsg_parse(nlh, parsed) == 0);
+    CHECK(std::string(nftnl_flowtable_get_str(parsed, NFTNL_FLOWTABLE_NAME)) == "fastpath");
+    CHECK(nftnl_flowtable_get_u32(parsed, NFTNL_FLOWTABLE_HOOKNUM) == NF_NETDEV_INGRESS);
+    CHECK(nftnl_flowtable_get_s32(parsed, NFTNL_FLOWTABLE_PRIO) == 0);
+    CHECK(nftnl_flowtable_get_u32(parsed, NFTNL_FLOWTABLE_FLAGS) == NFT_FLOWTABLE_COUNTER);
+    const char* const* devs = nftnl_flowtable_get_array(parsed, NFTNL_FLOWTABLE_DEVICES);
+    REQUIRE(devs != nullptr);
+    CHECK(std::string(devs[0]) == "eth0");
+    CHECK(std::string(devs[1]) == "eth1");
+    CHECK(devs[2] == nullptr);
+    nftnl_flowtable_free(parsed);
+    CHECK(std::find(p.changes.begin(), p.changes.end(), "+ flowtable fastpath") != p.changes.end());
+}
+
+TEST_CASE("flow add's canonical form survives a netlink trip and names its flowtable") {
+    const ir::Table t = table_with_flowtable();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    const emit::DesiredRule& offload = d->chains.back().rules[0];
+    auto c = canonical_after_trip(offload);  // the anonymous { tcp, udp } is not resolved here
+    const std::string last = "flow_offload flowtable=\"fastpath\"\n";
+    CHECK(c.text.ends_with(last));
+    CHECK(offload.canonical.text.ends_with(last));
+    CHECK(c.objects == std::vector<std::string>{"fastpath"});
+}
+
+TEST_CASE("an unchanged flowtable sends nothing on a re-apply") {
+    const ir::Table t = table_with_flowtable();
+    auto d = emit::build_objects(t);
+    REQUIRE(d);
+    const emit::ObservedTable o = observed_from(*d);
+    emit::Plan p = emit::plan_commit(*d, &o, 5);
+    CHECK(p.empty());
+    CHECK(p.changes.empty());
+}
+
+TEST_CASE("a flowtable whose devices changed is recreated after the chain that offloads to it is flushed") {
+    const ir::Table held = table_with_flowtable();  // the desired objects point into it
+    auto before = emit::build_objects(held);
+    REQUIRE(before);
+    const emit::ObservedTable o = observed_from(*before);
+    const ir::Table t = table_with_flowtable({"eth0", "eth1", "eth2"});
+    auto after = emit::build_objects(t);
+    REQUIRE(after);
+    emit::Plan p = emit::plan_commit(*after, &o, 5);
+    CHECK(message_types(p.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELFLOWTABLE, NFT_MSG_NEWFLOWTABLE,
+                                                     NFT_MSG_NEWSET, NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE,
+                                                     NFT_MSG_NEWRULE});
+    CHECK(p.changes == std::vector<std::string>{"~ flowtable fastpath: declaration changed, recreated",
+                                                "~ chain forward: rules 2 -> 2"});
+}
+
+TEST_CASE("a flowtable deleted by hand is put back; one no longer wanted is deleted after its rule") {
+    const ir::Table with = table_with_flowtable();
+    auto d = emit::build_objects(with);
+    REQUIRE(d);
+    emit::ObservedTable o = observed_from(*d);
+    o.flowtables.clear();  // the drift: its rule flushed and the flowtable deleted
+    o.chains.back().rules.erase(o.chains.back().rules.begin());
+    emit::Plan back = emit::plan_commit(*d, &o, 5);
+    CHECK(back.changes == std::vector<std::string>{"+ flowtable fastpath", "~ chain forward: rules 1 -> 2"});
+
+    const emit::ObservedTable held = observed_from(*d);
+    const ir::Table without = ir::without_flowtable(with);
+    auto after = emit::build_objects(without);
+    REQUIRE(after);
+    emit::Plan gone = emit::plan_commit(*after, &held, 5);
+    CHECK(message_types(gone.batch) == std::vector<int>{NFT_MSG_DELRULE, NFT_MSG_DELFLOWTABLE, NFT_MSG_NEWRULE});
+    CHECK(gone.changes == std::vector<std::string>{"- flowtable fastpath", "~ chain forward: rules 2 -> 1"});
 }
