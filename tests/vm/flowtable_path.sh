@@ -51,7 +51,7 @@ ruleset() {  # ruleset plain|ft
     local offload=""
     [ "$1" = ft ] && offload="ct state established meta l4proto tcp flow add @ft"
     in_gw nft delete table inet fttest 2>/dev/null || true
-    in_gw nft -f - <<NFT
+    in_gw nft -f - <<NFT || fail "$1: kernel $(uname -r) refuses the table with a flowtable (CONFIG_NF_FLOW_TABLE?)"
 table inet fttest {
     flowtable ft { hook ingress priority filter; devices = { eth0, eth1 }; counter; }
     chain forward {
