@@ -112,14 +112,26 @@ fi
 ruleset none
 
 later() { awk -v s="$secs" -v d="$1" 'BEGIN { print s + d }'; }
+# Until b's receiver has its socket bound (at most 10 s): a fixed pause was
+# too short in an emulated guest (tests/vm/run_in_vm.sh), where the sender
+# then met a closed port.
+bound() {  # bound tcp|udp
+    local flag=-lnt
+    [ "$1" = udp ] && flag=-lnu
+    for _ in $(seq 200); do
+        [ -n "$(ip netns exec "$b" ss -H "$flag" 'sport = :5201')" ] && return 0
+        sleep 0.05
+    done
+    die "b's $1 receiver did not bind port 5201 within 10 s"
+}
 measure() {  # measure tcp|udp: one figure, at the receiver
     if [ "$1" = tcp ]; then
         ip netns exec "$b" taskset -c 1 "$gen" tcp-sink 5201 "$secs" >"$work/out" &
-        local rpid=$!; sleep 0.2
+        local rpid=$!; bound tcp
         ip netns exec "$a" taskset -c 0 "$gen" tcp-stream 10.2.0.2 5201 "$(later 0.3)"
     else
         ip netns exec "$b" taskset -c 1 "$gen" udp-server 5201 "$secs" >"$work/out" &
-        local rpid=$!; sleep 0.2
+        local rpid=$!; bound udp
         ip netns exec "$a" taskset -c 0 "$gen" udp-flood 10.2.0.2 5201 "$(later 0.3)"
     fi
     wait "$rpid"

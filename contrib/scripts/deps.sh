@@ -9,7 +9,7 @@ packages=(
     libnetfilter-conntrack-dev
     clang libclang-rt-14-dev
     nftables iproute2 util-linux python3 conntrack graphviz
-    dpkg-dev lintian mmdebstrap systemd-container
+    dpkg-dev lintian mmdebstrap systemd-container qemu-system-x86 e2fsprogs
     scdoc man-db bash-completion python3-jsonschema python3-prometheus-client ansible-core ansible-lint
 )
 missing=()
