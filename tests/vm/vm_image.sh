@@ -6,11 +6,11 @@
 
 # What the guest holds: the kernel (linux-image-amd64, 6.1, flowtables as
 # modules) and udev for the initrd (it loads virtio_blk), the tools kernel
-# tests and the benches use, a compiler for bench/loadgen.c, and the shared
+# tests and the benches use (netbase: without /etc/protocols nft lists "6" for tcp), a compiler for bench/loadgen.c, and the shared
 # libraries nftpolicy links against (check with `ldd build/daemon/nftpolicy`).
 vm_packages=(
     linux-image-amd64 udev kmod
-    nftables iproute2 conntrack procps psmisc util-linux python3 iperf3 netcat-openbsd
+    nftables netbase iproute2 conntrack procps psmisc util-linux python3 iperf3 netcat-openbsd
     gcc libc6-dev
     libnftnl11 libmnl0 libsystemd0 libxxhash0 libnetfilter-conntrack3 libfmt9 libstdc++6
 )
