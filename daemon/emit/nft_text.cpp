@@ -11,6 +11,9 @@
 #include <optional>
 #include <string_view>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "net/icmp.h"
 
 namespace nftpolicy::emit {
@@ -296,9 +299,7 @@ std::string base_chain_line(const BaseChain& b) {
 std::string flowtable_block(const Flowtable& f) {
     std::string out = "\tflowtable " + f.name + " {\n";
     out += "\t\thook ingress priority " + priority_text(f.priority) + "\n";
-    std::string devices;
-    for (const auto& d : f.devices) devices += (devices.empty() ? "" : ", ") + d;
-    out += "\t\tdevices = { " + devices + " }\n";
+    out += fmt::format("\t\tdevices = {{ {} }}\n", fmt::join(f.devices, ", "));
     if (f.counter) out += "\t\tcounter\n";
     return out + "\t}\n";
 }

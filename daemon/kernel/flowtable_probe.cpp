@@ -3,6 +3,9 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "emit/netlink_encode.h"
 #include "emit/netlink_objects.h"
 
@@ -27,12 +30,6 @@ std::string reason(const Rejection& r) {
     std::string text = std::strerror(r.error);
     if (!r.message.empty()) text += ": " + r.message;
     return text;
-}
-
-std::string device_list(const std::vector<std::string>& devices) {
-    std::string out;
-    for (const auto& d : devices) out += (out.empty() ? "" : ", ") + d;
-    return out;
 }
 
 emit::Batch probe_batch(const ir::Flowtable& flowtable) {
@@ -63,8 +60,8 @@ Result<FlowtableProbe> probe_flowtable(RulesetKernel& kernel, const ir::Flowtabl
     if (table != nullptr) return fail(ErrorKind::kernel, "flowtable probe: the kernel refused a scratch table: " + reason(*table));
     if (full == nullptr) return FlowtableProbe{true, ""};
     if (bare != nullptr) return FlowtableProbe{false, "this kernel has no flowtables (" + reason(*bare) + ")"};
-    return FlowtableProbe{false, "the kernel refuses it on " + device_list(flowtable.devices) + " (" + reason(*full) +
-                                     "; an interface that does not exist?)"};
+    return FlowtableProbe{false, fmt::format("the kernel refuses it on {} ({}; an interface that does not exist?)",
+                                             fmt::join(flowtable.devices, ", "), reason(*full))};
 }
 
 Result<FlowtableDecision> decide_flowtable(RulesetKernel& kernel, const ir::Table& table) {
