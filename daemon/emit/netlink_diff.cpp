@@ -16,7 +16,6 @@
 
 #include "emit/netlink_encode.h"
 #include "emit/provenance.h"
-#include "support/common_ends.h"
 
 namespace nftpolicy::emit {
 
@@ -89,40 +88,6 @@ void merge_walk(Want want, Have have, OnlyWant&& only_want, OnlyHave&& only_have
     }
     for (; w != nullptr; w = want.next()) only_want(*w);
     for (; h != nullptr; h = have.next()) only_have(*h);
-}
-
-// The elements of two hash sets' address lists (single addresses, sorted)
-// that only one side holds, in ascending order like merge_walk. Equal runs
-// are skipped at memory-compare speed: an edit that moves one address from
-// the start of a million-address list to its end leaves the rest of the two
-// lists equal at an offset of one, which an element-by-element walk would
-// still generate and compare.
-template <typename OnlyWant, typename OnlyHave>
-void diff_points(std::span<const net::Interval> w, std::span<const net::Interval> h, OnlyWant&& only_want,
-                 OnlyHave&& only_have) {
-    auto i = w.begin();
-    auto j = h.begin();
-    while (true) {
-        const auto same = static_cast<long>(common_prefix<net::Interval>({i, w.end()}, {j, h.end()}));
-        i += same;
-        j += same;
-        if (i == w.end() || j == h.end()) break;
-        if (i->lo < j->lo) {
-            only_want(KeyElem{(i++)->lo, false});
-        } else {
-            only_have(KeyElem{(j++)->lo, false});
-        }
-    }
-    for (; i != w.end(); ++i) only_want(KeyElem{i->lo, false});
-    for (; j != h.end(); ++j) only_have(KeyElem{j->lo, false});
-}
-
-// How many intervals two lists share at their start and, after that, at
-// their end.
-std::pair<std::size_t, std::size_t> common_ends(std::span<const net::Interval> a, std::span<const net::Interval> b) {
-    const std::size_t n = std::min(a.size(), b.size());
-    const std::size_t head = common_prefix(a, b);
-    return {head, common_suffix(a, b, n - head)};
 }
 
 struct Planner {
@@ -272,31 +237,36 @@ struct Planner {
         }
         auto only_want = [&](const KeyElem& e) { if (add) w.put(e); };
         auto only_have = [&](const KeyElem& e) { if (!add) w.put(e); };
-        const std::span<const net::Interval> wanted = s.addr ? s.addr->elements.vec() : std::span<const net::Interval>{};
+        const net::IntervalList none;
+        const net::IntervalList& wanted = s.addr ? s.addr->elements : none;
         const net::Family family = s.addr ? s.addr->family : net::Family::ipv4;
         const bool interval = (s.def.flags & NFT_SET_INTERVAL) != 0;
         if (!o.known) {
-            merge_walk(IntervalElements(wanted, family, true, interval), VectorElements<KeyElem>(o.elements),
-                       only_want, only_have);
+            merge_walk(IntervalElements(wanted, family, interval), VectorElements<KeyElem>(o.elements), only_want,
+                       only_have);
             return w.count();
         }
-        // Both sides are normalized interval lists: equal intervals give equal
-        // elements, so only the part between a common head and tail is walked.
+        // Both sides are normalized interval lists (disjoint, not adjacent):
+        // each interval gives its own elements, so the elements only one side
+        // holds are among those of the intervals only one side holds
+        // (net::diff_lists: a walk that skips the chunks both lists share).
         // nft's leading marker belongs to the whole list: compared first.
-        const std::span<const net::Interval> held = o.known->intervals.vec();
+        const net::IntervalList& held = o.known->intervals;
+        const net::ListDiff d = net::diff_lists(wanted, held);
         if (!interval) {
-            diff_points(wanted, held, only_want, only_have);
+            for (const net::Interval& iv : d.only_a) only_want(KeyElem{iv.lo, false});
+            for (const net::Interval& iv : d.only_b) only_have(KeyElem{iv.lo, false});
             return w.count();
         }
-        auto has_marker = [](std::span<const net::Interval> ivs) { return !ivs.empty() && ivs.front().lo != 0; };
-        if (interval && has_marker(wanted) != has_marker(held)) {
+        auto has_marker = [](const net::IntervalList& ivs) { return !ivs.empty() && ivs.front().lo != 0; };
+        if (has_marker(wanted) != has_marker(held)) {
             const KeyElem marker{0, true};
             has_marker(wanted) ? only_want(marker) : only_have(marker);
         }
-        const auto [head, tail] = common_ends(wanted, held);
-        merge_walk(IntervalElements(wanted.subspan(head, wanted.size() - head - tail), family, false, interval),
-                   IntervalElements(held.subspan(head, held.size() - head - tail), o.known->family, false, interval),
-                   only_want, only_have);
+        const net::IntervalList only_w(d.only_a), only_h(d.only_b);
+        merge_walk(IntervalElements(only_w.begin(), only_w.end(), family, false, interval),
+                   IntervalElements(only_h.begin(), only_h.end(), o.known->family, false, interval), only_want,
+                   only_have);
         return w.count();
     }
 
@@ -307,7 +277,7 @@ struct Planner {
         if (s.def.flags & NFT_SET_MAP) {
             for (const MapElem& e : s.map_elements) w.put(e);
         } else if (s.addr != nullptr) {
-            IntervalElements elements(s.addr->elements, s.addr->family, true, s.addr->interval);
+            IntervalElements elements(s.addr->elements, s.addr->family, s.addr->interval);
             while (const KeyElem* e = elements.next()) w.put(*e);
         }
     }

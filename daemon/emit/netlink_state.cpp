@@ -169,9 +169,11 @@ bool operator<(const KeyElem& a, const KeyElem& b) {
     return a.end && !b.end;
 }
 
-IntervalElements::IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start,
-                                   bool interval)
-    : intervals_(intervals), top_(net::max_value(family)), first_(at_start && interval), interval_(interval) {}
+IntervalElements::IntervalElements(Iter first, Iter last, net::Family family, bool at_start, bool interval)
+    : next_(first), end_(last), top_(net::max_value(family)), first_(at_start && interval), interval_(interval) {}
+
+IntervalElements::IntervalElements(const net::IntervalList& intervals, net::Family family, bool interval)
+    : IntervalElements(intervals.begin(), intervals.end(), family, true, interval) {}
 
 const KeyElem* IntervalElements::next() {
     if (buf_pos_ == buf_len_) refill();
@@ -180,18 +182,15 @@ const KeyElem* IntervalElements::next() {
 
 void IntervalElements::refill() {
     buf_len_ = buf_pos_ = 0;
-    const std::span<const net::Interval> ivs = intervals_;
-    if (next_interval_ >= ivs.size()) return;
+    if (next_ == end_) return;
     if (!interval_) {  // a hash set: single addresses only
-        assert(ivs[next_interval_].lo == ivs[next_interval_].hi);
-        buf_[buf_len_++] = KeyElem{ivs[next_interval_++].lo, false};
+        assert(next_->lo == next_->hi);
+        buf_[buf_len_++] = KeyElem{(next_++)->lo, false};
         return;
     }
-    const U128 lo = ivs[next_interval_].lo;
-    U128 hi = ivs[next_interval_++].hi;
-    while (next_interval_ < ivs.size() && hi != top_ && hi + 1 == ivs[next_interval_].lo) {
-        hi = ivs[next_interval_++].hi;
-    }
+    const U128 lo = next_->lo;
+    U128 hi = (next_++)->hi;
+    while (next_ != end_ && hi != top_ && hi + 1 == next_->lo) hi = (next_++)->hi;
     if (first_ && lo != 0) buf_[buf_len_++] = KeyElem{0, true};
     first_ = false;
     buf_[buf_len_++] = KeyElem{lo, false};

@@ -45,18 +45,20 @@ bool operator<(const KeyElem& a, const KeyElem& b);
 // single addresses, one element each, without markers.
 class IntervalElements {
 public:
-    // `at_start`: the intervals begin the set (else they continue it, and
-    // nft's leading marker, if any, came before them).
-    IntervalElements(std::span<const net::Interval> intervals, net::Family family, bool at_start = true,
-                     bool interval = true);
+    using Iter = net::IntervalList::const_iterator;
+    // The intervals [first, last) of a list; `at_start`: they begin the set
+    // (else they continue it, and nft's leading marker, if any, came before).
+    IntervalElements(Iter first, Iter last, net::Family family, bool at_start, bool interval);
+    // A whole list.
+    IntervalElements(const net::IntervalList& intervals, net::Family family, bool interval = true);
     // The next element, or nullptr after the last; valid until the next call.
     const KeyElem* next();
 
 private:
     void refill();
-    std::span<const net::Interval> intervals_;
+    Iter next_;
+    Iter end_;
     U128 top_;
-    std::size_t next_interval_ = 0;
     bool first_;
     bool interval_;
     KeyElem buf_[3];

@@ -5,20 +5,9 @@
 
 namespace nftpolicy::ir {
 
-namespace {
-
-bool holds(const net::IntervalList& list, net::U128 addr) {
-    const auto& v = list.vec();
-    auto it = std::upper_bound(v.begin(), v.end(), addr,
-                               [](net::U128 a, const net::Interval& iv) { return a < iv.lo; });
-    return it != v.begin() && std::prev(it)->hi >= addr;
-}
-
-}  // namespace
-
 SourceSpan element_span(const AddrSet& set, net::U128 addr) {
     for (const ElementSource& s : set.sources) {
-        if (holds(s.addrs, addr)) return s.span;
+        if (s.addrs.contains(addr)) return s.span;
     }
     return set.span;
 }

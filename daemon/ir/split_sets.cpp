@@ -11,32 +11,23 @@ namespace nftpolicy::ir {
 
 namespace {
 
-bool is_single(const net::Interval& iv) { return iv.lo == iv.hi; }
-
-std::size_t count_singles(const net::IntervalList& list) {
-    return static_cast<std::size_t>(std::count_if(list.begin(), list.end(), is_single));
-}
-
-// The two parts of one set. A list of single addresses only is shared, not
-// copied (a million-address inventory costs no second 32 MB list).
+// The two parts of one set. Chunks of the list that are all single
+// addresses (or all prefixes and ranges) are shared, not copied: a
+// million-address inventory costs no second 32 MB list, and a set rebuilt
+// after a one-address edit shares all but a chunk with the last one.
 struct Parts {
     net::IntervalList singles;
     net::IntervalList ranges;
 };
 
-Parts partition(const net::IntervalList& list, std::size_t singles) {
-    if (singles == list.size()) return {list, {}};
-    std::vector<net::Interval> points, ranges;
-    points.reserve(singles);
-    ranges.reserve(list.size() - singles);
-    for (const net::Interval& iv : list) (is_single(iv) ? points : ranges).push_back(iv);
-    return {std::move(points), std::move(ranges)};
+Parts partition(const net::IntervalList& list) {
+    auto [singles, ranges] = net::partition_singles(list);
+    return {std::move(singles), std::move(ranges)};
 }
 
-// Splits `set` (`singles` of whose intervals are single addresses) in place
-// into its hash part; returns the interval part, if any.
-std::optional<AddrSet> split_one(AddrSet& set, std::size_t singles) {
-    Parts parts = partition(set.elements, singles);
+// Splits `set` in place into its hash part; returns the interval part, if any.
+std::optional<AddrSet> split_one(AddrSet& set) {
+    Parts parts = partition(set.elements);
     set.elements = std::move(parts.singles);
     set.interval = false;
     set.size = hash_set_size(set.elements.size());
@@ -49,12 +40,10 @@ std::optional<AddrSet> split_one(AddrSet& set, std::size_t singles) {
     return ranges;
 }
 
-// How many single addresses `set` has if it is worth splitting, else 0
-// (each count is a pass over a list of up to millions of intervals).
-std::size_t singles_to_split(const AddrSet& set, std::size_t min_singles) {
-    if (!set.interval || set.elements.size() < min_singles) return 0;
-    const std::size_t singles = count_singles(set.elements);
-    return singles >= min_singles ? singles : 0;
+// Whether `set` has enough single addresses to be worth splitting (each
+// chunk of the list knows its count).
+bool worth_splitting(const AddrSet& set, std::size_t min_singles) {
+    return set.interval && set.elements.size() >= min_singles && set.elements.singles() >= min_singles;
 }
 
 // Splits the large sets; returns, by the hash part's name, the name of the
@@ -64,8 +53,7 @@ std::map<std::string, std::string> split_sets(std::vector<AddrSet>& sets, std::s
     std::vector<AddrSet> out;
     out.reserve(sets.size());
     for (AddrSet& set : sets) {
-        const std::size_t singles = singles_to_split(set, min_singles);
-        std::optional<AddrSet> ranges = singles > 0 ? split_one(set, singles) : std::nullopt;
+        std::optional<AddrSet> ranges = worth_splitting(set, min_singles) ? split_one(set) : std::nullopt;
         out.push_back(std::move(set));
         if (!ranges) continue;
         doubled[out.back().name] = ranges->name;

@@ -133,11 +133,12 @@ std::string ruleset_hash(const ir::Table& table) {
     Hasher h;
     h.add(text.data(), text.size());
     for (const auto& set : table.sets) {
-        // The intervals as they lie in memory (two 16-byte numbers each): the
-        // hash is only ever compared with one computed here.
-        static_assert(sizeof(net::Interval) == 2 * sizeof(net::U128), "no padding bytes to hash");
-        const std::vector<net::Interval>& ivs = set.elements;
-        h.add(ivs.data(), ivs.size() * sizeof(net::Interval));
+        // Each list's count and content hash (the sum of its intervals'
+        // hashes, kept per chunk: a one-address edit of a million-address
+        // list hashes one chunk, not the list). The hash is only ever
+        // compared with one computed here.
+        const std::uint64_t list[2] = {set.elements.size(), set.elements.hash()};
+        h.add(list, sizeof list);
     }
     return h.hex();
 }

@@ -39,8 +39,9 @@ Result<void> check_state_dir(const std::string& dir);
 Result<std::optional<ApplyRecord>> read_record(const std::string& path);
 
 // 16 hex digits of XXH3-64 over the table's nft text without its address
-// set elements, followed by those elements' intervals as they lie in memory
-// (the hash is only compared on the machine that computed it). Equal tables hash
+// set elements, followed by each set's count and content hash
+// (net::IntervalList::hash; the hash is only compared on the machine that
+// computed it). Equal tables hash
 // equal; a million-address set is hashed without printing it (printing it to
 // hash it cost ~100 MB and half of apply's userspace time at 1M).
 std::string ruleset_hash(const ir::Table& table);

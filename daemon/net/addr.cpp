@@ -170,9 +170,8 @@ Result<AddressEntry> parse_range(std::string_view text, std::size_t dash) {
 }
 
 // Inserts `iv` into a sorted, disjoint, merged list, keeping it so.
-void insert_interval(std::vector<Interval>& list, Interval iv) {
-    std::vector<Interval> out;
-    out.reserve(list.size() + 1);
+IntervalList insert_interval(const IntervalList& list, Interval iv) {
+    IntervalList::Builder out;
     bool placed = false;
     for (const Interval& cur : list) {
         // Disjoint and not adjacent: keep as is (note hi+1 cannot overflow when hi < iv.lo).
@@ -186,31 +185,41 @@ void insert_interval(std::vector<Interval>& list, Interval iv) {
         }
     }
     if (!placed) out.push_back(iv);
-    list = std::move(out);
+    return std::move(out).finish();
 }
 
-// Appends `iv` to a list sorted by `lo`, merging it into the last interval
-// when they overlap or touch. `iv.lo` must not be below the last `lo`.
-void append_merged(std::vector<Interval>& out, const Interval& iv) {
-    if (!out.empty() && iv.lo <= out.back().hi + 1 && out.back().hi + 1 != 0) {
-        out.back().hi = std::max(out.back().hi, iv.hi);
-    } else if (!out.empty() && out.back().hi + 1 == 0) {
-        // the last interval already reaches the top of the 128-bit space
-    } else {
-        out.push_back(iv);
+// Builds a list from intervals sorted by `lo`, merging each into the last
+// one when they overlap or touch. `iv.lo` must not be below the last `lo`.
+class Merger {
+public:
+    void add(const Interval& iv) {
+        if (last_ && last_->hi + 1 == 0) return;  // already reaches the top of the 128-bit space
+        if (last_ && iv.lo <= last_->hi + 1) {
+            last_->hi = std::max(last_->hi, iv.hi);
+            return;
+        }
+        if (last_) out_.push_back(*last_);
+        last_ = iv;
     }
-}
+    IntervalList finish() && {
+        if (last_) out_.push_back(*last_);
+        return std::move(out_).finish();
+    }
+
+private:
+    IntervalList::Builder out_;
+    std::optional<Interval> last_;
+};
 
 // Linear merge of two normalized lists.
-std::vector<Interval> list_union(const std::vector<Interval>& a, const std::vector<Interval>& b) {
-    std::vector<Interval> out;
-    out.reserve(a.size() + b.size());
-    std::size_t i = 0, j = 0;
-    while (i < a.size() || j < b.size()) {
-        bool take_a = j == b.size() || (i < a.size() && a[i].lo <= b[j].lo);
-        append_merged(out, take_a ? a[i++] : b[j++]);
+IntervalList list_union(const IntervalList& a, const IntervalList& b) {
+    Merger out;
+    auto i = a.begin(), j = b.begin();
+    while (i != a.end() || j != b.end()) {
+        const bool take_a = j == b.end() || (i != a.end() && i->lo <= j->lo);
+        out.add(take_a ? *i++ : *j++);
     }
-    return out;
+    return std::move(out).finish();
 }
 
 }  // namespace
@@ -229,52 +238,63 @@ void normalize(std::vector<Interval>& list) {
         }
     }
     list.resize(out);
-    // Give back real waste only: shrinking copies the list, and for a
-    // million intervals that copy (32 MB) was the peak of a whole apply.
-    if (list.capacity() - list.size() > list.size() / 4) list.shrink_to_fit();
+}
+
+void IntervalCollector::add(const Interval& iv) {
+    if (sorted_ && (!last_ || (last_->hi < iv.lo && last_->hi + 1 < iv.lo))) {
+        built_.push_back(iv);
+        last_ = iv;
+        return;
+    }
+    if (sorted_) loose_ = std::move(built_).finish().flat(), sorted_ = false;
+    loose_.push_back(iv);
+}
+
+IntervalList IntervalCollector::finish() && {
+    if (sorted_) return std::move(built_).finish();
+    normalize(loose_);
+    return loose_;
 }
 
 namespace {
 
 // Two-pointer sweep over both sorted lists.
-std::vector<Interval> list_intersection(const std::vector<Interval>& a,
-                                        const std::vector<Interval>& b) {
-    std::vector<Interval> out;
-    std::size_t i = 0, j = 0;
-    while (i < a.size() && j < b.size()) {
-        U128 lo = std::max(a[i].lo, b[j].lo);
-        U128 hi = std::min(a[i].hi, b[j].hi);
+IntervalList list_intersection(const IntervalList& a, const IntervalList& b) {
+    IntervalList::Builder out;
+    auto i = a.begin(), j = b.begin();
+    while (i != a.end() && j != b.end()) {
+        const U128 lo = std::max(i->lo, j->lo);
+        const U128 hi = std::min(i->hi, j->hi);
         if (lo <= hi) out.push_back({lo, hi});
-        if (a[i].hi < b[j].hi)
+        if (i->hi < j->hi)
             ++i;
         else
             ++j;
     }
-    return out;
+    return std::move(out).finish();
 }
 
 // Removes every interval of `b` from each interval of `a`.
-std::vector<Interval> list_difference(const std::vector<Interval>& a,
-                                      const std::vector<Interval>& b) {
-    std::vector<Interval> out;
-    std::size_t j = 0;
+IntervalList list_difference(const IntervalList& a, const IntervalList& b) {
+    IntervalList::Builder out;
+    auto j = b.begin();
     for (Interval cur : a) {
-        while (j < b.size() && b[j].hi < cur.lo) ++j;
+        while (j != b.end() && j->hi < cur.lo) ++j;
         bool alive = true;
-        for (std::size_t k = j; k < b.size() && b[k].lo <= cur.hi; ++k) {
-            if (b[k].lo > cur.lo) out.push_back({cur.lo, b[k].lo - 1});
-            if (b[k].hi >= cur.hi) {
+        for (auto k = j; k != b.end() && k->lo <= cur.hi; ++k) {
+            if (k->lo > cur.lo) out.push_back({cur.lo, k->lo - 1});
+            if (k->hi >= cur.hi) {
                 alive = false;
                 break;
             }
-            cur.lo = b[k].hi + 1;
+            cur.lo = k->hi + 1;
         }
         if (alive) out.push_back(cur);
     }
-    return out;
+    return std::move(out).finish();
 }
 
-bool lists_intersect(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+bool lists_intersect(const IntervalList& a, const IntervalList& b) {
     return !list_intersection(a, b).empty();
 }
 
@@ -312,35 +332,20 @@ AddrSet AddrSet::everything() {
     return s;
 }
 
-const std::vector<Interval>& IntervalList::empty_vector() {
-    static const std::vector<Interval> empty;
-    return empty;
-}
-
-std::vector<Interval>& IntervalList::mut() {
-    if (!data_) {
-        data_ = std::make_shared<std::vector<Interval>>();
-    } else if (data_.use_count() > 1) {
-        data_ = std::make_shared<std::vector<Interval>>(*data_);
-    }
-    return *data_;
-}
-
 void AddrSet::add(const AddressEntry& e) {
     add(e.family, e.range);
 }
 
 AddrSet AddrSet::from_entries(const std::vector<AddressEntry>& entries) {
-    AddrSet set;
-    for (const auto& e : entries) (e.family == Family::ipv4 ? set.v4 : set.v6).push_back(e.range);
-    normalize(set.v4);
-    normalize(set.v6);
-    return set;
+    IntervalCollector v4, v6;
+    for (const auto& e : entries) (e.family == Family::ipv4 ? v4 : v6).add(e.range);
+    return {std::move(v4).finish(), std::move(v6).finish()};
 }
 
 void AddrSet::add(Family f, Interval iv) {
     assert(iv.lo <= iv.hi && iv.hi <= max_value(f));
-    insert_interval((f == Family::ipv4 ? v4 : v6).mut(), iv);
+    IntervalList& list = f == Family::ipv4 ? v4 : v6;
+    list = insert_interval(list, iv);
 }
 
 bool AddrSet::full(Family f) const {
@@ -349,10 +354,7 @@ bool AddrSet::full(Family f) const {
 }
 
 bool AddrSet::contains(Family f, U128 addr) const {
-    const auto& l = family(f);
-    auto it = std::upper_bound(l.begin(), l.end(), addr,
-                               [](U128 a, const Interval& iv) { return a < iv.lo; });
-    return it != l.begin() && std::prev(it)->hi >= addr;
+    return family(f).contains(addr);
 }
 
 bool AddrSet::intersects(const AddrSet& other) const {

@@ -15,62 +15,17 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/interval_list.h"
 #include "support/result.h"
 
 namespace nftpolicy::net {
 
-using U128 = unsigned __int128;
-
 enum class Family { ipv4, ipv6 };
-
-// Inclusive interval [lo, hi] of one family.
-struct Interval {
-    U128 lo = 0;
-    U128 hi = 0;
-    friend bool operator==(const Interval&, const Interval&) = default;
-};
-
-// A sorted list of intervals with shared, copy-on-write storage. Stages hand
-// address sets to one another by value (model -> projection -> IR); with a
-// million intervals a deep copy is 32 MB, so copies share one immutable
-// vector and only a writer pays for its own.
-class IntervalList {
-public:
-    using const_iterator = std::vector<Interval>::const_iterator;
-
-    IntervalList() = default;
-    IntervalList(std::vector<Interval> v)  // NOLINT: implicit, a list is its intervals
-        : data_(v.empty() ? nullptr : std::make_shared<std::vector<Interval>>(std::move(v))) {}
-    IntervalList(std::initializer_list<Interval> il) : IntervalList(std::vector<Interval>(il)) {}
-
-    const std::vector<Interval>& vec() const { return data_ ? *data_ : empty_vector(); }
-    operator const std::vector<Interval>&() const { return vec(); }  // NOLINT: read-only view
-
-    const_iterator begin() const { return vec().begin(); }
-    const_iterator end() const { return vec().end(); }
-    std::size_t size() const { return vec().size(); }
-    bool empty() const { return vec().empty(); }
-    const Interval& operator[](std::size_t i) const { return vec()[i]; }
-    const Interval& front() const { return vec().front(); }
-    const Interval& back() const { return vec().back(); }
-
-    // The vector to change; detaches from other copies first.
-    std::vector<Interval>& mut();
-    void push_back(const Interval& iv) { mut().push_back(iv); }
-    void reserve(std::size_t n) { mut().reserve(n); }
-
-    friend bool operator==(const IntervalList& a, const IntervalList& b) {
-        return a.data_ == b.data_ || a.vec() == b.vec();
-    }
-
-private:
-    static const std::vector<Interval>& empty_vector();
-    std::shared_ptr<std::vector<Interval>> data_;  // null: empty
-};
 
 // One parsed address entry: a single address, a CIDR prefix or a range "a-b".
 struct AddressEntry {
@@ -112,7 +67,21 @@ struct AddrSet {
 
 // Sorts and merges an unordered list of one family's intervals, in place.
 void normalize(std::vector<Interval>& list);
-inline void normalize(IntervalList& list) { normalize(list.mut()); }
+
+// Collects one family's intervals into a normalized list: straight into
+// chunks while they come sorted and apart (an IPAM export of hosts: no
+// second copy of a million-interval list), else into a vector to normalize.
+class IntervalCollector {
+public:
+    void add(const Interval& iv);
+    IntervalList finish() &&;
+
+private:
+    IntervalList::Builder built_;
+    std::optional<Interval> last_;
+    std::vector<Interval> loose_;
+    bool sorted_ = true;
+};
 
 AddrSet set_union(const AddrSet& a, const AddrSet& b);
 AddrSet set_intersection(const AddrSet& a, const AddrSet& b);

@@ -14,27 +14,17 @@ namespace {
 // Past this many bad lines the list is clearly not an address list; stop.
 constexpr std::size_t kMaxLineErrors = 20;
 
-// Reserves room for the entries of each family (a line with ':' is IPv6), so
-// that a million-line list is never copied while the vectors grow.
-void reserve_for(const SourceFile& file, net::AddrSet& out) {
-    std::size_t lines = file.line_starts.size();
-    std::size_t v6 = 0;
-    for (std::uint32_t n = 1; n <= lines; ++n) v6 += file.line(n).find(':') != std::string_view::npos;
-    out.v4.reserve(lines - v6);
-    out.v6.reserve(v6);
-}
-
 // Parses every line of `file` into `out` (unsorted); reports bad lines.
-bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries, Diagnostics& diags) {
+bool parse_lines(const SourceFile& file, net::IntervalCollector& v4, net::IntervalCollector& v6, std::size_t& entries,
+                 Diagnostics& diags) {
     std::size_t errors = 0;
-    reserve_for(file, out);
     for (std::uint32_t n = 1; n <= file.line_starts.size(); ++n) {
         std::string_view line = file.line(n);
         std::string_view text = entry_text(line);
         if (text.empty()) continue;
         auto entry = net::parse_address_entry(text);
         if (entry) {
-            (entry->family == net::Family::ipv4 ? out.v4 : out.v6).push_back(entry->range);
+            (entry->family == net::Family::ipv4 ? v4 : v6).add(entry->range);
             ++entries;
             continue;
         }
@@ -52,9 +42,9 @@ bool parse_lines(const SourceFile& file, net::AddrSet& out, std::size_t& entries
 // A full parse, normalized.
 std::optional<ParsedList> parse_list(const SourceFile& list, Diagnostics& diags) {
     ParsedList out;
-    if (!parse_lines(list, out.addrs, out.entries, diags)) return std::nullopt;
-    net::normalize(out.addrs.v4);
-    net::normalize(out.addrs.v6);
+    net::IntervalCollector v4, v6;
+    if (!parse_lines(list, v4, v6, out.entries, diags)) return std::nullopt;
+    out.addrs = {std::move(v4).finish(), std::move(v6).finish()};
     out.simple = out.entries == out.addrs.v4.size() + out.addrs.v6.size();
     return out;
 }
@@ -74,16 +64,17 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     if (p.is_relative()) p = fs::path(policy_file.path).parent_path() / p;
     // An empty name would become the policy's own directory: refuse it as itself.
     if (path.empty()) p.clear();
-    auto text = read_regular_file(p.string(), limits::kAddressList);
-    if (!text) {
-        diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), text.error().message));
+    std::string text = cache ? cache->take_spare(p.string()) : std::string{};
+    auto read = read_regular_file_into(p.string(), limits::kAddressList, text);
+    if (!read) {
+        diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), read.error().message));
         return std::nullopt;
     }
     // A list the cache answers for needs no SourceFile: it has no errors to
     // point into, and spans name the `file =` value, not the list.
-    std::optional<ParsedList> parsed = cache ? cache->lookup(p.string(), *text) : std::nullopt;
+    std::optional<ParsedList> parsed = cache ? cache->lookup(p.string(), text) : std::nullopt;
     if (!parsed) {
-        const SourceFile& list = sources.add(p.string(), cache ? *text : std::move(*text));
+        const SourceFile& list = sources.add(p.string(), cache ? text : std::move(text));
         parsed = parse_list(list, diags);
         if (parsed) sources.release_text(list);  // an error quotes its line
     } else {
@@ -91,7 +82,7 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     }
     if (!parsed) return std::nullopt;
     AddressFile out{p.string(), at, parsed->addrs, parsed->entries};
-    if (cache) cache->remember(p.string(), std::move(*text), std::move(*parsed));
+    if (cache) cache->remember(p.string(), std::move(text), std::move(*parsed));
     return out;
 }
 

@@ -2,6 +2,7 @@
 #include "policy/address_list_cache.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -82,58 +83,68 @@ void cancel_common(std::vector<net::Interval>& removed, std::vector<net::Interva
     added = std::move(a);
 }
 
-// Appends `iv` to a list that must stay simple (no two entries touching).
-bool push_simple(std::vector<net::Interval>& out, const net::Interval& iv) {
-    if (!out.empty() && touch(out.back(), iv)) return false;
-    out.push_back(iv);
-    return true;
-}
+// A list being built that must stay simple (no two entries touching).
+class SimpleBuilder {
+public:
+    bool push(const net::Interval& iv) {
+        if (last_ && touch(*last_, iv)) return false;
+        out_.push_back(iv);
+        last_ = iv;
+        return true;
+    }
+    // Appends old[from, to): only its first entry can touch what is before
+    // it; whole chunks are shared.
+    bool push_run(const net::IntervalList& old, std::size_t from, std::size_t to) {
+        if (from == to) return true;
+        if (last_ && touch(*last_, old[from])) return false;
+        out_.append_range(old, from, to);
+        last_ = old[to - 1];
+        return true;
+    }
+    net::IntervalList finish() && { return std::move(out_).finish(); }
 
-// Appends a run of a simple list: only its first entry can touch what is
-// before it.
-bool push_run(std::vector<net::Interval>& out, std::span<const net::Interval> run) {
-    if (run.empty()) return true;
-    if (!push_simple(out, run.front())) return false;
-    out.insert(out.end(), run.begin() + 1, run.end());
-    return true;
-}
+private:
+    net::IntervalList::Builder out_;
+    std::optional<net::Interval> last_;
+};
 
 // The first entry of `old` at or after `i` that the next removed or added
 // entry may concern (all before it are copied as they are).
-std::size_t next_edit(const std::vector<net::Interval>& old, std::size_t i, const net::Interval* removed,
+std::size_t next_edit(const net::IntervalList& old, std::size_t i, const net::Interval* removed,
                       const net::Interval* added) {
     net::U128 key = ~net::U128(0);
     if (removed != nullptr) key = removed->lo;
     if (added != nullptr) key = std::min(key, added->lo);
-    auto below = [](const net::Interval& iv, net::U128 k) { return iv.lo < k; };
-    return static_cast<std::size_t>(std::lower_bound(old.begin() + static_cast<long>(i), old.end(), key, below) -
-                                    old.begin());
+    const std::size_t first_at_key = key == 0 ? 0 : old.upper_bound_lo(key - 1);
+    return std::max(i, first_at_key);
 }
 
 // `old` (simple) without `removed` (each one of its intervals) and with
 // `added` (both sorted), if the result is simple too. The runs of `old`
-// between edits are copied whole.
-bool merge_edit(const std::vector<net::Interval>& old, const std::vector<net::Interval>& removed,
-                const std::vector<net::Interval>& added, std::vector<net::Interval>& out) {
-    out.reserve(old.size() - std::min(old.size(), removed.size()) + added.size());
+// between edits are shared, chunk by chunk.
+std::optional<net::IntervalList> merge_edit(const net::IntervalList& old, const std::vector<net::Interval>& removed,
+                                            const std::vector<net::Interval>& added) {
+    SimpleBuilder out;
     std::size_t i = 0, r = 0, a = 0;
     while (i < old.size() || a < added.size()) {
         const std::size_t j = next_edit(old, i, r < removed.size() ? &removed[r] : nullptr,
                                         a < added.size() ? &added[a] : nullptr);
-        if (!push_run(out, std::span(old).subspan(i, j - i))) return false;
+        if (!out.push_run(old, i, j)) return std::nullopt;
         i = j;
         if (i == old.size() && a == added.size()) break;
-        if (a < added.size() && (i == old.size() || added[a].lo < old[i].lo)) {
-            if (!push_simple(out, added[a++])) return false;
-        } else if (r < removed.size() && old[i] == removed[r]) {
+        const net::Interval* at = i < old.size() ? &old[i] : nullptr;
+        if (a < added.size() && (at == nullptr || added[a].lo < at->lo)) {
+            if (!out.push(added[a++])) return std::nullopt;
+        } else if (r < removed.size() && *at == removed[r]) {
             ++i, ++r;
-        } else if (r < removed.size() && removed[r].lo <= old[i].lo) {
-            return false;  // a removed entry that is not one of the list's intervals
-        } else if (!push_simple(out, old[i++])) {
-            return false;
+        } else if (r < removed.size() && removed[r].lo <= at->lo) {
+            return std::nullopt;  // a removed entry that is not one of the list's intervals
+        } else if (!out.push(old[i++])) {
+            return std::nullopt;
         }
     }
-    return r == removed.size();
+    if (r != removed.size()) return std::nullopt;
+    return std::move(out).finish();
 }
 
 // One family's list after the edit; nullopt when it would not be simple.
@@ -141,9 +152,7 @@ std::optional<net::IntervalList> edit_family(const net::IntervalList& old, std::
                                              std::vector<net::Interval> added) {
     cancel_common(removed, added);
     if (removed.empty() && added.empty()) return old;  // shared, not copied
-    std::vector<net::Interval> out;
-    if (!merge_edit(old.vec(), removed, added, out)) return std::nullopt;
-    return net::IntervalList(std::move(out));
+    return merge_edit(old, removed, added);
 }
 
 }  // namespace
@@ -169,7 +178,15 @@ std::optional<ParsedList> AddressListCache::lookup(const std::string& path, std:
 }
 
 void AddressListCache::remember(const std::string& path, std::string text, ParsedList parsed) {
-    entries_[path] = Entry{std::move(text), std::move(parsed)};
+    Entry& e = entries_[path];
+    e.spare = std::move(e.text);
+    e.text = std::move(text);
+    e.parsed = std::move(parsed);
+}
+
+std::string AddressListCache::take_spare(const std::string& path) {
+    auto it = entries_.find(path);
+    return it == entries_.end() ? std::string{} : std::move(it->second.spare);
 }
 
 }  // namespace nftpolicy::policy

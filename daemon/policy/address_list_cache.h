@@ -43,11 +43,16 @@ public:
     // The list at `path` as it reads `text`, if derivable from the last one.
     std::optional<ParsedList> lookup(const std::string& path, std::string_view text) const;
     void remember(const std::string& path, std::string text, ParsedList parsed);
+    // A buffer to read the next text of `path` into: the text before the
+    // last one, kept for its allocation (a million-line list is 13 MB,
+    // and fresh pages for each read cost milliseconds).
+    std::string take_spare(const std::string& path);
 
 private:
     struct Entry {
         std::string text;
         ParsedList parsed;
+        std::string spare;
     };
     std::map<std::string, Entry> entries_;
 };

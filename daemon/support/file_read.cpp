@@ -79,9 +79,10 @@ std::string too_large(const FileKind& kind) {
 }
 
 // Reads at most max + 1 bytes, so that a file that grew after fstat (or
-// lied about its size) is still caught by the limit.
-Result<std::string> read_bounded(int fd, std::size_t expected, const FileKind& kind) {
-    std::string text(expected + 1, '\0');
+// lied about its size) is still caught by the limit. `text` keeps its
+// allocation: only bytes beyond its old size are zeroed before the read.
+Result<void> read_bounded(int fd, std::size_t expected, const FileKind& kind, std::string& text) {
+    text.resize(expected + 1);
     std::size_t used = 0;
     for (;;) {
         if (used == text.size()) {
@@ -95,7 +96,7 @@ Result<std::string> read_bounded(int fd, std::size_t expected, const FileKind& k
         used += static_cast<std::size_t>(n);
     }
     text.resize(used);
-    return text;
+    return {};
 }
 
 // Opens `path` into `fd` without blocking (a FIFO must not wait for a
@@ -120,10 +121,17 @@ Result<std::size_t> open_regular(const std::string& path, const FileKind& kind, 
 }  // namespace
 
 Result<std::string> read_regular_file(const std::string& path, const FileKind& kind) {
+    std::string text;
+    auto read = read_regular_file_into(path, kind, text);
+    if (!read) return tl::unexpected(read.error());
+    return text;
+}
+
+Result<void> read_regular_file_into(const std::string& path, const FileKind& kind, std::string& buffer) {
     Fd fd;
     auto size = open_regular(path, kind, fd);
     if (!size) return tl::unexpected(size.error());
-    return read_bounded(fd.get(), *size, kind);
+    return read_bounded(fd.get(), *size, kind, buffer);
 }
 
 Result<void> check_regular_file(const std::string& path, const FileKind& kind) {

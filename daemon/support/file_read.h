@@ -24,6 +24,12 @@ struct FileKind {
 // the way their user wrote it.
 Result<std::string> read_regular_file(const std::string& path, const FileKind& kind);
 
+// The same, read into `buffer` (its contents replaced), whose allocation is
+// reused: a process that reads a large file again and again (nftpolicyd and
+// a million-line address list) then neither allocates nor faults in fresh
+// pages for each read. On failure `buffer` holds no useful text.
+Result<void> read_regular_file_into(const std::string& path, const FileKind& kind, std::string& buffer);
+
 // The same checks as read_regular_file (opened without blocking, the type
 // from the descriptor, the size limit), without reading: for a command that
 // must know before anything else that its policy file can be read.

@@ -145,7 +145,7 @@ std::vector<ir::Table> round_trip_tables() {
         many.sets[2].elements.push_back({a, a + 1});
     }
     auto by_lo = [](const net::Interval& a, const net::Interval& b) { return a.lo < b.lo; };
-    std::sort(mut(many.sets[2].elements).begin(), mut(many.sets[2].elements).end(), by_lo);  // the IR keeps them sorted
+    edit_list(many.sets[2].elements, [&](auto& v) { std::sort(v.begin(), v.end(), by_lo); });  // the IR keeps them sorted
     many.sets[1].elements.push_back(v6("fe80::/10"));
     out.push_back(many);
     return out;

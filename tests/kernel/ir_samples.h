@@ -10,13 +10,13 @@
 
 namespace nftpolicy::testing {
 
-// The intervals of an IR address set, to change in a test (works whether the
-// IR holds a plain vector or a copy-on-write list).
-inline std::vector<net::Interval>& mut(std::vector<net::Interval>& v) { return v; }
-template <typename List>
-    requires requires(List& l) { l.mut(); }
-std::vector<net::Interval>& mut(List& l) {
-    return l.mut();
+// Changes the intervals of an IR address set in a test: `edit` gets them as
+// one vector, and the list is rebuilt from it.
+template <typename Edit>
+void edit_list(net::IntervalList& list, Edit edit) {
+    std::vector<net::Interval> v = list.flat();
+    edit(v);
+    list = net::IntervalList(v);
 }
 
 inline net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }

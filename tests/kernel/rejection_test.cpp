@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ir/lower.h"
+#include "ir_samples.h"
 #include "kernel/apply.h"
 #include "kernel/netns_guard.h"
 #include "policy/load.h"
@@ -115,8 +116,9 @@ TEST_CASE("a refused address element renders under the entry that holds it", "[k
     ir::AddrSet& clients = t.sets[0];
     REQUIRE(clients.name == "g_clients_v4");
     // 10.10.3.0/24 inside 10.10.0.0/16: intervals the kernel will not overlap.
-    auto& elements = clients.elements.mut();
-    elements.insert(elements.begin() + 1, net::Interval{elements[0].lo + 0x300, elements[0].lo + 0x3ff});
+    edit_list(clients.elements, [](auto& elements) {
+        elements.insert(elements.begin() + 1, net::Interval{elements[0].lo + 0x300, elements[0].lo + 0x3ff});
+    });
     CHECK(rejected(*k, t) ==
           "site.toml:2:12: error: kernel rejected element 10.10.3.0 of set g_clients_v4: File exists\n"
           "    2 | clients = [\"10.10.0.0/16\", \"10.30.0.5\"]\n"

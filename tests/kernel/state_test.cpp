@@ -299,7 +299,6 @@ namespace {
 ir::Table table_with_big_set(std::uint32_t count) {
     ir::Table t;
     ir::AddrSet big{"big", net::Family::ipv4, {}, "", {}};
-    big.elements.reserve(count);
     const net::U128 base = v4("10.0.0.0").lo;
     for (std::uint32_t i = 0; i < count; ++i) big.elements.push_back({base + 2 * i, base + 2 * i});
     t.sets.push_back(std::move(big));
@@ -334,7 +333,7 @@ TEST_CASE("a one-million-element set commits in one batch", "[kernel][large]") {
     REQUIRE(r->known_after);
     kernel::KnownElements known = std::move(*r->known_after);
     ir::Table changed = t;
-    mut(changed.sets[0].elements).erase(mut(changed.sets[0].elements).begin() + 4242);
+    edit_list(changed.sets[0].elements, [](auto& v) { v.erase(v.begin() + 4242); });
     kernel::ApplyOptions options;
     options.known = &known;
     auto small = kernel::apply(*k, changed, options);
@@ -363,7 +362,7 @@ TEST_CASE("changing one address of a large set sends one small message", "[kerne
     CHECK(summary->table->sets[0].elements.empty());
     CHECK(summary->table->chains.size() == view->table->chains.size());
 
-    mut(t.sets[0].elements).erase(mut(t.sets[0].elements).begin() + 25000);
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 25000); });
     auto small = kernel::apply(*k, t);
     REQUIRE(small);
     CHECK(small->committed);
@@ -389,7 +388,7 @@ TEST_CASE("known elements from our last commit replace the dump while the genera
     CHECK(first->known_after->genid == *gen);
 
     // One address less, planned from the known elements.
-    mut(t.sets[0].elements).erase(mut(t.sets[0].elements).begin() + 100);
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 100); });
     kernel::KnownElements known = *first->known_after;
     options.known = &known;
     auto second = kernel::apply(*k, t, options);

@@ -27,10 +27,10 @@ namespace {
 
 net::Interval v4(const char* text) { return net::parse_address_entry(text)->range; }
 
-std::vector<KeyElem> elements_of(const std::vector<net::Interval>& ivs, net::Family f = net::Family::ipv4,
+std::vector<KeyElem> elements_of(const net::IntervalList& ivs, net::Family f = net::Family::ipv4,
                                  bool interval = true) {
     std::vector<KeyElem> out;
-    emit::IntervalElements elements(ivs, f, true, interval);
+    emit::IntervalElements elements(ivs, f, interval);
     while (const KeyElem* e = elements.next()) out.push_back(*e);
     return out;
 }

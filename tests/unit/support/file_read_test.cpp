@@ -47,6 +47,22 @@ TEST_CASE("read_regular_file: a regular file, up to and at the limit") {
     CHECK(error_of(s.path("big")) == "it is larger than 16 bytes, the limit for a test file");
 }
 
+TEST_CASE("read_regular_file_into: replaces the buffer's text and keeps its allocation") {
+    Scratch s;
+    std::ofstream(s.path("short")) << "abc";
+    std::string buffer(200, 'x');
+    const char* const storage = buffer.data();
+    REQUIRE(read_regular_file_into(s.path("short"), kSmall, buffer));
+    CHECK(buffer == "abc");
+    CHECK(buffer.data() == storage);
+    std::ofstream(s.path("ok")) << "0123456789abcdef";
+    REQUIRE(read_regular_file_into(s.path("ok"), kSmall, buffer));
+    CHECK(buffer == "0123456789abcdef");
+    CHECK(buffer.data() == storage);
+    CHECK(read_regular_file_into(s.dir.string(), kSmall, buffer).error().message ==
+          "it is a directory; expected a regular file");
+}
+
 TEST_CASE("read_regular_file: what is not a regular file is named") {
     Scratch s;
     REQUIRE(mkfifo(s.path("fifo").c_str(), 0600) == 0);
