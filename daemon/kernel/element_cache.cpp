@@ -41,17 +41,17 @@ bool get_intervals(std::ifstream& in, std::size_t count, emit::IntervalContent& 
     const std::size_t w = width(content.family);
     const std::size_t per_chunk = kChunk / (2 * w);
     std::vector<char> buf(per_chunk * 2 * w);
-    std::vector<net::Interval> ivs;
-    ivs.reserve(count);
-    while (ivs.size() < count) {
-        const std::size_t n = std::min(per_chunk, count - ivs.size());
+    net::IntervalList::Builder ivs;  // straight into chunks: no flat copy beside them
+    for (std::size_t done = 0; done < count;) {
+        const std::size_t n = std::min(per_chunk, count - done);
         if (!in.read(buf.data(), static_cast<std::streamsize>(n * 2 * w))) return false;
         for (std::size_t i = 0; i < n; ++i) {
             ivs.push_back(net::Interval{emit::key_from_bytes(&buf[i * 2 * w], w),
                                         emit::key_from_bytes(&buf[i * 2 * w + w], w)});
         }
+        done += n;
     }
-    content.intervals = std::move(ivs);
+    content.intervals = std::move(ivs).finish();
     return true;
 }
 

@@ -294,8 +294,7 @@ Result<void> read_elements(const std::string& text, std::size_t& pos,
                            const std::vector<std::size_t>& counts, ir::Table& table,
                            const std::string& path) {
     for (std::size_t i = 0; i < table.sets.size(); ++i) {
-        std::vector<net::Interval> ivs;
-        ivs.reserve(counts[i]);
+        net::IntervalList::Builder ivs;  // straight into chunks: no flat copy beside them
         std::string_view line;
         for (std::size_t n = 0; n < counts[i]; ++n) {
             net::Interval iv;
@@ -306,7 +305,7 @@ Result<void> read_elements(const std::string& text, std::size_t& pos,
             }
             ivs.push_back(iv);
         }
-        table.sets[i].elements = net::IntervalList(std::move(ivs));
+        table.sets[i].elements = std::move(ivs).finish();
     }
     if (pos < text.size())
         return fail(ErrorKind::invalid, path + ": text after the last set element");
