@@ -26,13 +26,9 @@ namespace nftpolicy::kernel {
 
 namespace detail {
 
-int talk(mnl_socket* sock, std::uint32_t portid, const nlmsghdr* request, std::uint32_t seq, const MessageFn& fn) {
+int talk(mnl_socket* sock, std::uint32_t portid, std::span<char> recv, const nlmsghdr* request, std::uint32_t seq,
+         const MessageFn& fn) {
     if (mnl_socket_sendto(sock, request, request->nlmsg_len) < 0) return -errno;
-    // Dump replies are at most a page or so each; element dumps can be
-    // larger. Not zero-filled: the kernel writes what we read, and zeroing
-    // 256 KiB for every request was most of a small converge's time.
-    constexpr std::size_t kSize = 256 * 1024;
-    auto buf = std::make_unique_for_overwrite<char[]>(kSize);
     struct Ctx {
         const MessageFn* fn;
         bool stopped;
@@ -43,9 +39,9 @@ int talk(mnl_socket* sock, std::uint32_t portid, const nlmsghdr* request, std::u
         return MNL_CB_OK;
     };
     for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(sock, buf.get(), kSize);
+        const ssize_t n = mnl_socket_recvfrom(sock, recv.data(), recv.size());
         if (n < 0) return -errno;
-        const int ret = mnl_cb_run(buf.get(), static_cast<std::size_t>(n), seq, portid, cb, &ctx);
+        const int ret = mnl_cb_run(recv.data(), static_cast<std::size_t>(n), seq, portid, cb, &ctx);
         if (ret < 0) return -errno;
         if (ret == MNL_CB_STOP) return 0;
     }
@@ -136,22 +132,20 @@ struct AckCollector {
 
 // Reads whatever acknowledgements are queued; waits up to `timeout_ms` for
 // more when none are. Returns 0, or -errno.
-int read_acks(mnl_socket* sock, AckCollector& acks, int timeout_ms) {
-    constexpr std::size_t kSize = 64 * 1024;
-    auto buf = std::make_unique_for_overwrite<char[]>(kSize);  // written by recv
+int read_acks(mnl_socket* sock, std::span<char> buf, AckCollector& acks, int timeout_ms) {
     const int fd = mnl_socket_get_fd(sock);
     while (!acks.done()) {
         pollfd p{fd, POLLIN, 0};
         const int ready = poll(&p, 1, timeout_ms);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) return ready < 0 ? -errno : -ETIMEDOUT;
-        const ssize_t n = recv(fd, buf.get(), kSize, MSG_DONTWAIT);
+        const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) continue;
             return -errno;  // ENOBUFS: acknowledgements were lost
         }
         std::size_t left = static_cast<std::size_t>(n);
-        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.get()); mnl_nlmsg_ok(nlh, static_cast<int>(left));
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, static_cast<int>(left));
              nlh = mnl_nlmsg_next(nlh, reinterpret_cast<int*>(&left))) {
             acks.on_message(nlh);
         }
@@ -179,7 +173,8 @@ NetlinkKernel::NetlinkKernel(mnl_socket* sock)
     : sock_(sock),
       portid_(mnl_socket_get_portid(sock)),
       seq_(static_cast<std::uint32_t>(time(nullptr))),
-      scope_(ruleset_scope(mnl_socket_get_fd(sock))) {}
+      scope_(ruleset_scope(mnl_socket_get_fd(sock))),
+      recv_(std::make_unique_for_overwrite<char[]>(detail::kReceiveBuffer)) {}  // written by recv
 
 NetlinkKernel::~NetlinkKernel() { mnl_socket_close(sock_); }
 
@@ -199,12 +194,14 @@ Result<std::unique_ptr<NetlinkKernel>> NetlinkKernel::open() {
 
 std::uint32_t NetlinkKernel::next_seq() { return ++seq_; }
 
+std::span<char> NetlinkKernel::recv_buffer() { return {recv_.get(), detail::kReceiveBuffer}; }
+
 Result<std::uint32_t> NetlinkKernel::generation() {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     const std::uint32_t seq = next_seq();
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
     std::optional<std::uint32_t> genid;
-    const int err = detail::talk(sock_, portid_, nlh, seq, [&genid](const nlmsghdr* reply) {
+    const int err = detail::talk(sock_, portid_, recv_buffer(), nlh, seq, [&genid](const nlmsghdr* reply) {
         detail::for_each_attr(reply, sizeof(nfgenmsg), [&genid](const nlattr* attr) {
             if (mnl_attr_get_type(attr) == NFTA_GEN_ID) genid = ntohl(mnl_attr_get_u32(attr));
         });
@@ -230,7 +227,7 @@ Result<bool> NetlinkKernel::has_element(const std::string& table, const std::str
     mnl_attr_nest_end(nlh, k);
     mnl_attr_nest_end(nlh, elem);
     mnl_attr_nest_end(nlh, list);
-    const int err = detail::talk(sock_, portid_, nlh, seq, [](const nlmsghdr*) { return true; });
+    const int err = detail::talk(sock_, portid_, recv_buffer(), nlh, seq, [](const nlmsghdr*) { return true; });
     if (err == 0) return true;
     if (err == -ENOENT) return false;
     return fail(ErrorKind::kernel, "element lookup failed: " + errno_text(-err));
@@ -288,7 +285,7 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
     AckCollector acks{batch.begin_seq(), std::vector<bool>(batch.size(), false), batch.size(), {}};
     // The kernel processes the batch inside sendmsg(), so the acknowledgements
     // are already queued; the timeout only guards against a lost one.
-    if (int err = read_acks(sock_, acks, 5000); err < 0) {
+    if (int err = read_acks(sock_, recv_buffer(), acks, 5000); err < 0) {
         if (muted) muted->note_gap();
         return fail(ErrorKind::kernel, "reading acknowledgements failed (" + errno_text(-err) +
                                            "): the outcome of the commit is unknown; run `nftpolicy diff`");
@@ -307,7 +304,7 @@ Result<CommitOutcome> NetlinkKernel::commit(const emit::Batch& batch) {
 Result<CommitOutcome> NetlinkKernel::check(const emit::Batch& batch) {
     if (int err = send_batch(mnl_socket_get_fd(sock_), batch); err != 0) return send_failure(err);
     AckCollector acks{batch.begin_seq(), std::vector<bool>(batch.size(), false), batch.size(), {}};
-    if (int err = read_acks(sock_, acks, 5000); err < 0) {
+    if (int err = read_acks(sock_, recv_buffer(), acks, 5000); err < 0) {
         return fail(ErrorKind::kernel, "reading the kernel's answers to a check failed: " + errno_text(-err));
     }
     CommitOutcome out = std::move(acks.outcome);

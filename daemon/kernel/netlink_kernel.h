@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,12 +63,14 @@ private:
     explicit NetlinkKernel(mnl_socket* sock);
     void after_muted(std::uint32_t before, const CommitOutcome& out);
     std::uint32_t next_seq();
+    std::span<char> recv_buffer();
 
     mnl_socket* sock_;
     std::uint32_t portid_;
     std::uint32_t seq_;
     std::string scope_;
     Monitor* mute_ = nullptr;
+    std::unique_ptr<char[]> recv_;  // one receive buffer for every request
 };
 
 }  // namespace nftpolicy::kernel

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <span>
 
 #include "emit/nftnl_handles.h"
 #include "kernel/netlink_io.h"
@@ -126,10 +127,11 @@ emit::FlowtableDef flowtable_def(const nftnl_flowtable* f) {
 // generation.
 class Reader {
 public:
-    Reader(mnl_socket* sock, std::uint32_t portid, std::uint32_t genid, const std::string& table,
+    Reader(mnl_socket* sock, std::uint32_t portid, std::span<char> recv, std::uint32_t genid, const std::string& table,
            std::function<std::uint32_t()> next_seq, const ReadOptions& options, const std::string& scope)
         : sock_(sock),
           portid_(portid),
+          recv_(recv),
           genid_(genid),
           table_(table),
           next_seq_(std::move(next_seq)),
@@ -163,7 +165,7 @@ private:
         const std::uint32_t seq = next_seq_();
         nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_INET, NLM_F_DUMP, seq);
         fill(nlh);
-        const int err = detail::talk(sock_, portid_, nlh, seq, [&](const nlmsghdr* reply) {
+        const int err = detail::talk(sock_, portid_, recv_, nlh, seq, [&](const nlmsghdr* reply) {
             const auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(reply));
             if (ntohs(nfg->res_id) != (genid_ & 0xffff)) {
                 changed_ = true;
@@ -347,6 +349,7 @@ private:
 
     mnl_socket* sock_;
     std::uint32_t portid_;
+    std::span<char> recv_;
     std::uint32_t genid_;
     const std::string& table_;
     std::function<std::uint32_t()> next_seq_;
@@ -364,7 +367,7 @@ Result<KernelView> NetlinkKernel::read(const std::string& table, const ReadOptio
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         auto genid = generation();
         if (!genid) return tl::unexpected(genid.error());
-        Reader reader(sock_, portid_, *genid, table, [this] { return next_seq(); }, options, scope_);
+        Reader reader(sock_, portid_, recv_buffer(), *genid, table, [this] { return next_seq(); }, options, scope_);
         auto observed = reader.read();
         if (!observed) return tl::unexpected(observed.error());
         if (reader.changed()) continue;

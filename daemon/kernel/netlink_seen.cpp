@@ -62,7 +62,7 @@ Result<SeenSet> NetlinkKernel::read_seen_set(const std::string& table, const std
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSET, NFPROTO_INET, NLM_F_ACK, seq);
     mnl_attr_put_strz(nlh, NFTA_SET_TABLE, table.c_str());
     mnl_attr_put_strz(nlh, NFTA_SET_NAME, set.c_str());
-    int err = detail::talk(sock_, portid_, nlh, seq, [&out](const nlmsghdr* reply) {
+    int err = detail::talk(sock_, portid_, recv_buffer(), nlh, seq, [&out](const nlmsghdr* reply) {
         emit::SetPtr s(nftnl_set_alloc());
         if (nftnl_set_nlmsg_parse(reply, s.get()) != 0) return true;
         out.present = true;
@@ -78,7 +78,7 @@ Result<SeenSet> NetlinkKernel::read_seen_set(const std::string& table, const std
     nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set.c_str());
-    err = detail::talk(sock_, portid_, nlh, seq, [&out](const nlmsghdr* reply) {
+    err = detail::talk(sock_, portid_, recv_buffer(), nlh, seq, [&out](const nlmsghdr* reply) {
         detail::for_each_attr(reply, sizeof(nfgenmsg), [&out](const nlattr* a) {
             if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS) return;
             detail::for_each_nested(a, [&out](const nlattr* e) {
