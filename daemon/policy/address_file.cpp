@@ -49,6 +49,11 @@ std::optional<ParsedList> parse_list(const SourceFile& list, Diagnostics& diags)
     return out;
 }
 
+std::nullopt_t read_error(const std::filesystem::path& p, SourceSpan at, const Error& e, Diagnostics& diags) {
+    diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), e.message));
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string address_error(std::string_view text, const std::string& why) {
@@ -64,22 +69,27 @@ std::optional<AddressFile> read_address_file(const SourceFile& policy_file, cons
     if (p.is_relative()) p = fs::path(policy_file.path).parent_path() / p;
     // An empty name would become the policy's own directory: refuse it as itself.
     if (path.empty()) p.clear();
-    std::string text = cache ? cache->take_spare(p.string()) : std::string{};
-    auto read = read_regular_file_into(p.string(), limits::kAddressList, text);
-    if (!read) {
-        diags.error(at, fmt::format("cannot read address list '{}': {}", p.string(), read.error().message));
-        return std::nullopt;
+    std::string text;
+    std::optional<ParsedList> parsed;
+    if (cache && cache->holds(p.string())) {
+        auto kept = cache->refresh(p.string(), limits::kAddressList);
+        if (!kept) return read_error(p, at, kept.error(), diags);
+        parsed = std::move(kept->parsed);
+        text = std::move(kept->text);
+    } else {
+        auto read = read_regular_file(p.string(), limits::kAddressList);
+        if (!read) return read_error(p, at, read.error(), diags);
+        text = std::move(*read);
     }
     // A list the cache answers for needs no SourceFile: it has no errors to
     // point into, and spans name the `file =` value, not the list.
-    std::optional<ParsedList> parsed = cache ? cache->lookup(p.string(), text) : std::nullopt;
-    if (!parsed) {
-        const SourceFile& list = sources.add(p.string(), cache ? text : std::move(text));
-        parsed = parse_list(list, diags);
-        if (parsed) sources.release_text(list);  // an error quotes its line
-    } else {
+    if (parsed) {
         sources.note_read(p.string());
+        return AddressFile{p.string(), at, parsed->addrs, parsed->entries};
     }
+    const SourceFile& list = sources.add(p.string(), cache ? text : std::move(text));
+    parsed = parse_list(list, diags);
+    if (parsed) sources.release_text(list);  // an error quotes its line
     if (!parsed) return std::nullopt;
     AddressFile out{p.string(), at, parsed->addrs, parsed->entries};
     if (cache) cache->remember(p.string(), std::move(text), std::move(*parsed));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/common_ends.h"
+#include "support/file_read.h"
 
 namespace nftpolicy::policy {
 
@@ -18,32 +19,32 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// The lines that differ: [begin, old_end) of the old text and [begin,
-// new_end) of the new one, both whole lines; the rest is common.
-struct ChangedLines {
-    std::size_t begin = 0;
-    std::size_t old_end = 0;
-    std::size_t new_end = 0;
-};
-
 std::size_t line_start_before(std::string_view text, std::size_t pos) {
     if (pos == 0) return 0;
     const std::size_t nl = text.rfind('\n', pos - 1);
     return nl == std::string_view::npos ? 0 : nl + 1;
 }
 
-ChangedLines changed_lines(std::string_view a, std::string_view b) {
-    const std::size_t n = std::min(a.size(), b.size());
-    const std::size_t p = common_prefix<char>(a, b);
-    const std::size_t s = common_suffix<char>(a, b, n - p);
-    ChangedLines c{line_start_before(a, p), a.size() - s, b.size() - s};
-    if (c.old_end > c.begin && a[c.old_end - 1] != '\n') {  // the common tail starts mid-line
-        const std::size_t nl = a.find('\n', c.old_end);
-        const std::size_t end = nl == std::string_view::npos ? a.size() : nl + 1;
-        c.new_end += end - c.old_end;
-        c.old_end = end;
+// The whole lines that differ, old and new, around a change of the new
+// `text`: the change widened to the start of its first line and to the end
+// of its last (in the common tail, the same in both texts).
+struct ChangedLines {
+    std::string removed;
+    std::string_view added;
+};
+
+ChangedLines changed_lines(std::string_view text, const TextChange& c) {
+    const std::size_t begin = line_start_before(text, c.begin);
+    std::size_t new_end = c.new_end;
+    const char last_old = !c.removed.empty() ? c.removed.back() : c.begin > 0 ? text[c.begin - 1] : '\n';
+    if (c.begin + c.removed.size() > begin && last_old != '\n') {  // the common tail starts mid-line
+        const std::size_t nl = text.find('\n', c.new_end);
+        new_end = nl == std::string_view::npos ? text.size() : nl + 1;
     }
-    return c;
+    std::string removed(text.substr(begin, c.begin - begin));
+    removed += c.removed;
+    removed += text.substr(c.new_end, new_end - c.new_end);
+    return {std::move(removed), text.substr(begin, new_end - begin)};
 }
 
 // The entries of whole lines, by family; false when a line does not parse.
@@ -159,34 +160,40 @@ std::optional<net::IntervalList> edit_family(const net::IntervalList& old, std::
 
 std::string_view entry_text(std::string_view line) { return trim(line.substr(0, line.find('#'))); }
 
-std::optional<ParsedList> update_list(std::string_view old_text, const ParsedList& old, std::string_view text) {
+std::optional<ParsedList> update_list(std::string_view text, const TextChange& change, const ParsedList& old) {
     if (!old.simple) return std::nullopt;
-    const ChangedLines c = changed_lines(old_text, text);
+    const ChangedLines c = changed_lines(text, change);
     Entries removed, added;
-    if (!parse_region(old_text.substr(c.begin, c.old_end - c.begin), removed)) return std::nullopt;
-    if (!parse_region(text.substr(c.begin, c.new_end - c.begin), added)) return std::nullopt;
+    if (!parse_region(c.removed, removed)) return std::nullopt;
+    if (!parse_region(c.added, added)) return std::nullopt;
     auto v4 = edit_family(old.addrs.v4, std::move(removed.v4), std::move(added.v4));
     auto v6 = edit_family(old.addrs.v6, std::move(removed.v6), std::move(added.v6));
     if (!v4 || !v6) return std::nullopt;
     return ParsedList{net::AddrSet{std::move(*v4), std::move(*v6)}, old.entries - removed.count + added.count, true};
 }
 
-std::optional<ParsedList> AddressListCache::lookup(const std::string& path, std::string_view text) const {
+bool AddressListCache::holds(const std::string& path) const { return entries_.contains(path); }
+
+Result<AddressListCache::Refreshed> AddressListCache::refresh(const std::string& path, const FileKind& kind) {
     auto it = entries_.find(path);
-    if (it == entries_.end()) return std::nullopt;
-    return update_list(it->second.text, it->second.parsed, text);
+    auto change = refresh_regular_file(path, kind, it->second.text, scratch_);
+    if (!change) {
+        entries_.erase(it);
+        return tl::unexpected(change.error());
+    }
+    Refreshed out;
+    out.parsed = update_list(it->second.text, *change, it->second.parsed);
+    if (out.parsed) {
+        it->second.parsed = *out.parsed;  // shares the chunks
+    } else {
+        out.text = std::move(it->second.text);
+        entries_.erase(it);
+    }
+    return out;
 }
 
 void AddressListCache::remember(const std::string& path, std::string text, ParsedList parsed) {
-    Entry& e = entries_[path];
-    e.spare = std::move(e.text);
-    e.text = std::move(text);
-    e.parsed = std::move(parsed);
-}
-
-std::string AddressListCache::take_spare(const std::string& path) {
-    auto it = entries_.find(path);
-    return it == entries_.end() ? std::string{} : std::move(it->second.spare);
+    entries_[path] = Entry{std::move(text), std::move(parsed)};
 }
 
 }  // namespace nftpolicy::policy

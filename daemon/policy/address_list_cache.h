@@ -1,7 +1,8 @@
 // Address lists kept between compiles, so that a process that compiles the
 // same policy again (nftpolicyd) re-parses only the lines of a list that
-// changed: a one-address edit of a million-line list costs a byte compare
-// of the file and one pass over its interval list, not a parse and a sort.
+// changed: a one-address edit of a million-line list costs one pass over the
+// file, compared with the kept text as it is read, and a walk to the edited
+// chunk of its interval list; not a copy of the file, a parse and a sort.
 //
 // Exact by construction: the cached result is reused only for a "simple"
 // list, one whose entries are pairwise disjoint and non-adjacent (each line
@@ -18,8 +19,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/model.h"
+#include "support/file_read.h"
+#include "support/result.h"
+#include "support/text_change.h"
 
 namespace nftpolicy::policy {
 
@@ -34,27 +39,36 @@ struct ParsedList {
     bool simple = false;
 };
 
-// The parsed list of `text`, derived from the parse of `old_text`, or
-// nullopt when that is not known to be exact (then parse in full).
-std::optional<ParsedList> update_list(std::string_view old_text, const ParsedList& old, std::string_view text);
+// The parsed list of the new `text`, derived from `old`, the parse of the
+// text before `change` (support/text_change.h); nullopt when that is not
+// known to be exact (then parse in full).
+std::optional<ParsedList> update_list(std::string_view text, const TextChange& change, const ParsedList& old);
 
+// The lists a process has read, with their texts and parses.
 class AddressListCache {
 public:
-    // The list at `path` as it reads `text`, if derivable from the last one.
-    std::optional<ParsedList> lookup(const std::string& path, std::string_view text) const;
+    bool holds(const std::string& path) const;
+
+    // A kept list read again: its parse derived from the last one through
+    // the lines that changed, or else its whole text to parse in full (the
+    // list is then no longer kept: remember() the result). Only for a path
+    // it holds(); on failure the list is no longer kept.
+    struct Refreshed {
+        std::optional<ParsedList> parsed;
+        std::string text;  // when not parsed
+    };
+    Result<Refreshed> refresh(const std::string& path, const FileKind& kind);
+
+    // Keeps the list at `path`, read as `text` and parsed in full.
     void remember(const std::string& path, std::string text, ParsedList parsed);
-    // A buffer to read the next text of `path` into: the text before the
-    // last one, kept for its allocation (a million-line list is 13 MB,
-    // and fresh pages for each read cost milliseconds).
-    std::string take_spare(const std::string& path);
 
 private:
     struct Entry {
         std::string text;
         ParsedList parsed;
-        std::string spare;
     };
     std::map<std::string, Entry> entries_;
+    std::vector<char> scratch_;  // the buffer a refresh reads through
 };
 
 }  // namespace nftpolicy::policy

@@ -134,6 +134,43 @@ Result<void> read_regular_file_into(const std::string& path, const FileKind& kin
     return read_bounded(fd.get(), *size, kind, buffer);
 }
 
+namespace {
+
+constexpr std::size_t kRefreshBlock = 256 * 1024;
+
+// Feeds the file to `finder` through `scratch`; false when it does not hold
+// the size fstat gave (it changed while being read).
+Result<bool> feed_file(int fd, ChangeFinder& finder, std::vector<char>& scratch) {
+    scratch.resize(kRefreshBlock);
+    for (;;) {
+        const ssize_t n = ::read(fd, scratch.data(), scratch.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(ErrorKind::io, std::strerror(errno));
+        if (n == 0) return finder.complete();
+        if (!finder.feed({scratch.data(), static_cast<std::size_t>(n)})) return false;
+    }
+}
+
+}  // namespace
+
+Result<TextChange> refresh_regular_file(const std::string& path, const FileKind& kind, std::string& text,
+                                        std::vector<char>& scratch) {
+    Fd fd;
+    auto size = open_regular(path, kind, fd);
+    if (!size) return tl::unexpected(size.error());
+    ChangeFinder finder(text, *size);
+    auto fed = feed_file(fd.get(), finder, scratch);
+    if (!fed) return tl::unexpected(fed.error());
+    if (*fed) return std::move(finder).finish(text);
+    // Written to while read: read it whole, as it is now, and compare.
+    std::string now;
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0) return fail(ErrorKind::io, std::strerror(errno));
+    if (auto read = read_bounded(fd.get(), *size, kind, now); !read) return tl::unexpected(read.error());
+    TextChange change = text_change(text, now);
+    text = std::move(now);
+    return change;
+}
+
 Result<void> check_regular_file(const std::string& path, const FileKind& kind) {
     Fd fd;
     auto size = open_regular(path, kind, fd);

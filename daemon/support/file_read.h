@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "support/result.h"
+#include "support/text_change.h"
 
 namespace nftpolicy {
 
@@ -29,6 +31,16 @@ Result<std::string> read_regular_file(const std::string& path, const FileKind& k
 // a million-line address list) then neither allocates nor faults in fresh
 // pages for each read. On failure `buffer` holds no useful text.
 Result<void> read_regular_file_into(const std::string& path, const FileKind& kind, std::string& buffer);
+
+// Brings `text`, what the regular file `path` held when it was last read,
+// up to date, and says what changed (support/text_change.h). The file is
+// read through `scratch` (a reused buffer of a few hundred KiB) and compared
+// with `text` as it comes, never copied whole: for a process that reads a
+// large file again and again to act on its edits (nftpolicyd and a
+// million-line address list). The checks and errors of read_regular_file;
+// on failure `text` is left as it was.
+Result<TextChange> refresh_regular_file(const std::string& path, const FileKind& kind, std::string& text,
+                                        std::vector<char>& scratch);
 
 // The same checks as read_regular_file (opened without blocking, the type
 // from the descriptor, the size limit), without reading: for a command that

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "policy/address_file.h"
 #include "policy/address_list_cache.h"
 #include "support/source.h"
+#include "support/text_change.h"
 
 using namespace nftpolicy;
 using namespace nftpolicy::policy;
@@ -33,6 +35,11 @@ std::optional<ParsedList> full_parse(const std::string& text) {
     unlink(path);
     if (!f) return std::nullopt;
     return ParsedList{f->addrs, f->entries, f->entries == f->addrs.v4.size() + f->addrs.v6.size()};
+}
+
+// The list of `after` derived from the parse of `before`, as a refresh does it.
+std::optional<ParsedList> update(const std::string& before, const ParsedList& old, const std::string& after) {
+    return update_list(after, text_change(before, after), old);
 }
 
 struct Rng {
@@ -98,7 +105,7 @@ TEST_CASE("an updated list equals a full parse of the edited text, for random ed
         random_edit(r, lines);
         const std::string after = join(lines, nl);
         const auto want = full_parse(after);
-        const auto got = update_list(before, *old, after);
+        const auto got = update(before, *old, after);
         INFO("seed " << seed << "\nbefore:\n" << before << "\nafter:\n" << after);
         if (!got) continue;  // a full parse then answers
         ++updated;
@@ -116,7 +123,7 @@ TEST_CASE("a one-address edit of a list of hosts is updated, the other family's 
     const auto old = full_parse(before);
     REQUIRE(old);
     CHECK(old->simple);
-    const auto got = update_list(before, *old, after);
+    const auto got = update(before, *old, after);
     REQUIRE(got);
     CHECK(got->addrs == full_parse(after)->addrs);
     REQUIRE(got->addrs.v6.chunks().size() == 1);
@@ -127,22 +134,64 @@ TEST_CASE("the update gives up where only a full parse is exact") {
     const std::string hosts = "10.0.0.2\n10.0.0.4\n";
     const auto old = full_parse(hosts);
     REQUIRE(old);
-    CHECK_FALSE(update_list(hosts, *old, "10.0.0.2\n10.0.0.3\n"));    // touches a neighbour: they merge
-    CHECK_FALSE(update_list(hosts, *old, "10.0.0.2\n10.0.0.2\n"));    // a duplicate
-    CHECK_FALSE(update_list(hosts, *old, "10.0.0.2\n10.0.0.x\n"));    // does not parse: the full parse reports it
+    CHECK_FALSE(update(hosts, *old, "10.0.0.2\n10.0.0.3\n"));    // touches a neighbour: they merge
+    CHECK_FALSE(update(hosts, *old, "10.0.0.2\n10.0.0.2\n"));    // a duplicate
+    CHECK_FALSE(update(hosts, *old, "10.0.0.2\n10.0.0.x\n"));    // does not parse: the full parse reports it
     const std::string merged = "10.0.0.2\n10.0.0.3\n";
     const auto not_simple = full_parse(merged);
     REQUIRE(not_simple);
     CHECK_FALSE(not_simple->simple);
-    CHECK_FALSE(update_list(merged, *not_simple, "10.0.0.2\n10.0.0.9\n"));
+    CHECK_FALSE(update(merged, *not_simple, "10.0.0.2\n10.0.0.9\n"));
 }
 
-TEST_CASE("the cache answers for a path it remembers, and only then") {
+namespace {
+
+void write_file(const std::string& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    REQUIRE(f != nullptr);
+    REQUIRE(std::fwrite(text.data(), 1, text.size(), f) == text.size());
+    std::fclose(f);
+}
+
+}  // namespace
+
+TEST_CASE("the cache follows a kept list's edits, and hands back a text it cannot derive") {
+    char dir[] = "/tmp/nftpolicy-cache-XXXXXX";
+    REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/list";
     AddressListCache cache;
-    const std::string text = "10.0.0.2\n";
-    CHECK_FALSE(cache.lookup("/a", text));
-    cache.remember("/a", text, *full_parse(text));
-    REQUIRE(cache.lookup("/a", "10.0.0.4\n"));
-    CHECK(cache.lookup("/a", "10.0.0.4\n")->addrs.v4.front().lo == 0x0a000004u);
-    CHECK_FALSE(cache.lookup("/b", text));
+    CHECK_FALSE(cache.holds(path));
+    write_file(path, "10.0.0.2\n10.0.0.4\n");
+    cache.remember(path, "10.0.0.2\n10.0.0.4\n", *full_parse("10.0.0.2\n10.0.0.4\n"));
+    REQUIRE(cache.holds(path));
+
+    write_file(path, "10.0.0.2\n10.0.0.6\n10.0.0.8\n");
+    auto r = cache.refresh(path, {"a list", 1 << 20});
+    REQUIRE(r);
+    REQUIRE(r->parsed);
+    CHECK(r->parsed->addrs == full_parse("10.0.0.2\n10.0.0.6\n10.0.0.8\n")->addrs);
+    CHECK(r->parsed->entries == 3);
+    CHECK(cache.holds(path));
+
+    // The next edit is compared with the text the refresh brought up to date.
+    write_file(path, "10.0.0.2\n10.0.0.8\n");
+    r = cache.refresh(path, {"a list", 1 << 20});
+    REQUIRE(r);
+    REQUIRE(r->parsed);
+    CHECK(r->parsed->addrs == full_parse("10.0.0.2\n10.0.0.8\n")->addrs);
+
+    // 10.0.0.3 merges with 10.0.0.2: only a full parse is exact.
+    write_file(path, "10.0.0.2\n10.0.0.3\n");
+    r = cache.refresh(path, {"a list", 1 << 20});
+    REQUIRE(r);
+    CHECK_FALSE(r->parsed);
+    CHECK(r->text == "10.0.0.2\n10.0.0.3\n");
+    CHECK_FALSE(cache.holds(path));
+
+    // A list that cannot be read any more is no longer kept.
+    cache.remember(path, "10.0.0.2\n", *full_parse("10.0.0.2\n"));
+    unlink(path.c_str());
+    CHECK_FALSE(cache.refresh(path, {"a list", 1 << 20}));
+    CHECK_FALSE(cache.holds(path));
+    rmdir(dir);
 }

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -99,6 +101,58 @@ TEST_CASE("read_regular_file: a file that grows past the limit while read is ref
     REQUIRE_FALSE(r);
     CHECK(r.error().message == "it is larger than 8 bytes, the limit for a test file");
     CHECK(read_regular_file("/proc/self/status", FileKind{"a test file", 1 << 20}).has_value());
+}
+
+TEST_CASE("refresh_regular_file: the kept text follows the file, and the change is told") {
+    Scratch s;
+    const FileKind kind{"a test file", 1 << 22};
+    std::string big;
+    for (int i = 0; i < 100000; ++i) big += "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+    std::ofstream(s.path("list")) << big;
+    std::string text = big;
+    std::vector<char> scratch;
+
+    std::string edited = big;  // one line changed in place, past the first block read
+    edited.replace(900000, 4, "9999");
+    std::ofstream(s.path("list")) << edited;
+    auto c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    REQUIRE(c);
+    CHECK(text == edited);
+    CHECK(*c == text_change(big, edited));
+    CHECK(c->new_end - c->begin <= 4);
+
+    std::string grown = "# header\n" + edited + "10.9.9.9\n";  // changes at both ends
+    std::ofstream(s.path("list")) << grown;
+    c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    REQUIRE(c);
+    CHECK(text == grown);
+    CHECK(*c == text_change(edited, grown));
+
+    std::ofstream(s.path("list")) << "";
+    c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    REQUIRE(c);
+    CHECK(text.empty());
+    CHECK(c->removed == grown);
+}
+
+TEST_CASE("refresh_regular_file: errors leave the text as it was; a file that changes while read is read whole") {
+    Scratch s;
+    std::string text = "kept\n";
+    std::vector<char> scratch;
+    auto c = refresh_regular_file(s.dir.string(), kSmall, text, scratch);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message == "it is a directory; expected a regular file");
+    CHECK(text == "kept\n");
+    std::ofstream(s.path("big")) << "0123456789abcdefX";
+    CHECK(refresh_regular_file(s.path("big"), kSmall, text, scratch).error().message ==
+          "it is larger than 16 bytes, the limit for a test file");
+    CHECK(text == "kept\n");
+    // /proc files report size 0 and then have content, like a file written
+    // while it is read: the whole file is read again and compared.
+    c = refresh_regular_file("/proc/self/status", FileKind{"a test file", 1 << 20}, text, scratch);
+    REQUIRE(c);
+    CHECK(text.starts_with("Name:"));
+    CHECK(*c == text_change("kept\n", text));
 }
 
 TEST_CASE("format_size") {
