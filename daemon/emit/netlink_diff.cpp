@@ -263,9 +263,8 @@ struct Planner {
             const KeyElem marker{0, true};
             has_marker(wanted) ? only_want(marker) : only_have(marker);
         }
-        const net::IntervalList only_w(d.only_a), only_h(d.only_b);
-        merge_walk(IntervalElements(only_w.begin(), only_w.end(), family, false, interval),
-                   IntervalElements(only_h.begin(), only_h.end(), o.known->family, false, interval), only_want,
+        merge_walk(IntervalElements(d.only_a.begin(), d.only_a.end(), family, false, interval),
+                   IntervalElements(d.only_b.begin(), d.only_b.end(), o.known->family, false, interval), only_want,
                    only_have);
         return w.count();
     }

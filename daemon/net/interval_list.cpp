@@ -150,13 +150,16 @@ IntervalList IntervalList::Builder::finish() && {
 
 namespace {
 
-// A position in a list: chunk `c`, `used` of its intervals already walked
-// (from its front going forward, from its back going backward).
+// A position in a list: chunk `c` (counted from the last chunk when
+// walking backward), `used` of its intervals already walked (from its front
+// going forward, from its back going backward).
+template <bool Backward>
 struct Cursor {
     std::span<const IntervalList::ChunkPtr> chunks;
     std::size_t c = 0;
     std::size_t used = 0;
-    const IntervalChunk& chunk() const { return *chunks[c]; }
+    bool done() const { return c == chunks.size(); }
+    const IntervalChunk& chunk() const { return *chunks[Backward ? chunks.size() - 1 - c : c]; }
     std::size_t left() const { return chunk().size() - used; }
     void step(std::size_t n) {
         used += n;
@@ -164,14 +167,15 @@ struct Cursor {
     }
 };
 
-bool same_whole_chunk(const Cursor& a, const Cursor& b) {
-    return a.used == 0 && b.used == 0 && a.chunks[a.c] == b.chunks[b.c];
+template <bool Backward>
+bool same_whole_chunk(const Cursor<Backward>& a, const Cursor<Backward>& b) {
+    return a.used == 0 && b.used == 0 && &a.chunk() == &b.chunk();
 }
 
 std::size_t common_head(const IntervalList& a, const IntervalList& b) {
-    Cursor x{a.chunks()}, y{b.chunks()};
+    Cursor<false> x{a.chunks()}, y{b.chunks()};
     std::size_t head = 0;
-    while (x.c < x.chunks.size() && y.c < y.chunks.size()) {
+    while (!x.done() && !y.done()) {
         if (same_whole_chunk(x, y)) {
             head += x.chunk().size();
             ++x.c, ++y.c;
@@ -187,16 +191,10 @@ std::size_t common_head(const IntervalList& a, const IntervalList& b) {
     return head;
 }
 
-// Walks the chunks from the back: `c` counts from the last chunk.
 std::size_t common_tail(const IntervalList& a, const IntervalList& b, std::size_t limit) {
-    auto back = [](const IntervalList& l) {
-        std::vector<IntervalList::ChunkPtr> r(l.chunks().rbegin(), l.chunks().rend());
-        return r;
-    };
-    const auto ra = back(a), rb = back(b);
-    Cursor x{ra}, y{rb};
+    Cursor<true> x{a.chunks()}, y{b.chunks()};
     std::size_t tail = 0;
-    while (tail < limit && x.c < ra.size() && y.c < rb.size()) {
+    while (tail < limit && !x.done() && !y.done()) {
         if (same_whole_chunk(x, y) && tail + x.chunk().size() <= limit) {
             tail += x.chunk().size();
             ++x.c, ++y.c;
@@ -230,7 +228,7 @@ std::size_t common_run(std::span<const Interval> x, std::span<const Interval> y)
 }  // namespace
 
 ListDiff diff_lists(const IntervalList& a, const IntervalList& b) {
-    ListDiff d;
+    IntervalList::Builder only_a, only_b;
     auto i = a.begin(), j = b.begin();
     while (i != a.end() && j != b.end()) {
         const std::span<const Interval> x = i.run_until(a.end()), y = j.run_until(b.end());
@@ -239,12 +237,12 @@ ListDiff diff_lists(const IntervalList& a, const IntervalList& b) {
         j.skip(same);
         if (same == std::min(x.size(), y.size())) continue;
         const U128 lo = std::min(i->lo, j->lo);
-        if (i->lo == lo) d.only_a.push_back(*i++);
-        if (j->lo == lo) d.only_b.push_back(*j++);
+        if (i->lo == lo) only_a.push_back(*i++);
+        if (j->lo == lo) only_b.push_back(*j++);
     }
-    d.only_a.insert(d.only_a.end(), i, a.end());
-    d.only_b.insert(d.only_b.end(), j, b.end());
-    return d;
+    for (; i != a.end(); ++i) only_a.push_back(*i);
+    for (; j != b.end(); ++j) only_b.push_back(*j);
+    return {std::move(only_a).finish(), std::move(only_b).finish()};
 }
 
 std::pair<IntervalList, IntervalList> partition_singles(const IntervalList& list) {

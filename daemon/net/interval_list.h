@@ -209,8 +209,8 @@ CommonEnds common_ends(const IntervalList& a, const IntervalList& b);
 // share all but the chunks an edit touched cost one walk of those chunks
 // and a pointer compare per shared chunk.
 struct ListDiff {
-    std::vector<Interval> only_a;
-    std::vector<Interval> only_b;
+    IntervalList only_a;
+    IntervalList only_b;
 };
 ListDiff diff_lists(const IntervalList& a, const IntervalList& b);
 
