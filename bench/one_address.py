@@ -13,10 +13,14 @@ For each size N: bench/gen_policy.sh's site with N agent addresses, then
      "10.64." of one line in the first /16 of the list with "10.96." (an
      address that merges with nothing) or puts it back, so each edit removes
      one address and adds another, in the middle of the list;
-  3. the same edits again with `strace -f -T -e trace=sendmsg` attached to
+  3. EDITS edits again back to back, each edit as soon as the reload before
+     it returned (a script reloading after each of many edits): what a
+     reload costs when the work a converge leaves after its answer (the
+     state files, Manager::defer_writes) has not happened yet;
+  4. the same edits again with `strace -f -T -e trace=sendmsg` attached to
      the daemon: the kernel's part, i.e. the time in sendmsg during each
      edit's window (libmnl sends batches with sendmsg, reads with sendto);
-  4. the daemon's VmRSS and VmHWM at the end.
+  5. the daemon's VmRSS and VmHWM at the end.
 Prints medians and p90 and the ratio of the one-address change to the full
 apply (both nftpolicy's and nft's).
 
@@ -142,11 +146,13 @@ class Daemon:
         self.p.wait()
 
 
-def edits(daemon, editor, count, first):
-    """Edit -> reload done, in seconds; and each edit's wall-clock window."""
+def edits(daemon, editor, count, first, pause=0.3):
+    """Edit -> reload done, in seconds; and each edit's wall-clock window.
+    With a pause, the previous converge's after-work and its inotify echo
+    are over before each edit."""
     lat, windows = [], []
     for i in range(first, first + count):
-        time.sleep(0.3)  # the previous converge and its inotify echo are over
+        time.sleep(pause)
         w0 = time.time()
         t0 = time.monotonic()
         editor.edit(i)
@@ -189,7 +195,10 @@ def run_size(build, n, reps, count):
     editor = Editor(site.agents)
     lat, _ = edits(daemon, editor, count, 0)
     inner = daemon.converge_times()[-count:]
-    kern = kernel_part(daemon, editor, count, count, work)
+    time.sleep(1.5)  # the state files of the last edit are written
+    burst, _ = edits(daemon, editor, count, count, pause=0)
+    time.sleep(1.5)
+    kern = kernel_part(daemon, editor, count, 2 * count, work)
     mem = daemon.memory()
     daemon.stop()
     full_wall = statistics.median(w for w, _ in full)
@@ -202,6 +211,8 @@ def run_size(build, n, reps, count):
           f"min {ms(min(lat))}, max {ms(max(lat))}")
     print(f"  nftpolicyd's converge (compile + commit + apply record): median {ms(statistics.median(inner))}, "
           f"p90 {ms(pct(inner, 90))}; ratio to the full apply 1/{full_wall / statistics.median(inner):.0f}")
+    print(f"  back to back (each edit as soon as the last reload returned): median {ms(statistics.median(burst))}, "
+          f"p90 {ms(pct(burst, 90))}, max {ms(max(burst))}; ratio 1/{full_wall / statistics.median(burst):.0f}")
     print(f"  kernel part (sendmsg, under strace): median {ms(statistics.median(kern))}, p90 {ms(pct(kern, 90))}")
     print(f"  ratio to the full apply: {statistics.median(lat) / full_wall:.4f} "
           f"(1/{full_wall / statistics.median(lat):.0f}); to nft -f: {statistics.median(lat) / nft_wall:.4f}")

@@ -259,14 +259,27 @@ std::vector<std::string> Engine::finish() {
     return std::move(out.warnings);
 }
 
+// A converge's apply lock: the one that writes left pending hold (this
+// converge supersedes what they would write, and leaves its own), or a new
+// one.
+Result<kernel::ApplyLock> Engine::take_lock() {
+    if (finish_lock_) return *std::exchange(finish_lock_, std::nullopt);
+    return kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+}
+
 Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshClient>& ssh) {
     Outcome out;
-    out.warnings = finish();
-    auto lock = kernel::ApplyLock::acquire(options_.state.lock, options_.state.lock_timeout);
+    auto lock = take_lock();
     if (!lock) {
         set_failure(out, pipeline::failure_of(lock.error()), {});
         return out;
     }
+    converge_locked(recompile, force, ssh, out);
+    if (elements_unsaved_ || last_good_pending_) finish_lock_.emplace(std::move(*lock));
+    return out;
+}
+
+void Engine::converge_locked(bool recompile, bool force, const std::vector<ir::SshClient>& ssh, Outcome& out) {
     auto target = compile_if_needed(recompile, out);
     if (target && target != holding_.compiled) {
         if (auto refused = refuse(*target, force, ssh)) {
@@ -276,20 +289,18 @@ Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshCl
     }
     const bool compiled = target != nullptr;
     if (!target) target = holding_.compiled;  // keep (and restore) what is held
-    if (!target) return out;
+    if (!target) return;
     // A rollback stays what is held while nothing it was compiled from changed.
     const Held held = compiled && target != holding_.compiled ? Held::policy : holding_.held;
     Outcome commit_out;
-    if (!commit(target, held, options_.policy.policy, compiled ? out : commit_out)) return out;
-    finish_lock_.emplace(std::move(*lock));  // the elements file, if the commit changed it
+    if (!commit(target, held, options_.policy.policy, compiled ? out : commit_out)) return;
     if (!compiled) {
         out.committed = commit_out.committed;
         out.changes = std::move(commit_out.changes);
-        return out;
+        return;
     }
     out.ok = true;
     last_good_pending_ = target;
-    return out;
 }
 
 Outcome Engine::confirm(std::int64_t now, std::string& message) {

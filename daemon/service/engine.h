@@ -85,13 +85,18 @@ class Engine {
     // the reload (`ssh`), unless `force`.
     // Returns once the kernel holds the result; the large state files (the
     // elements file, the last good ruleset) are left for finish(), and the
-    // apply lock stays taken until then.
+    // apply lock stays taken until then. A converge before finish() takes
+    // over both: what it commits supersedes what they would have written
+    // (a burst of one-address reloads writes them once, not once each).
     Outcome converge(bool recompile, bool force = false, const std::vector<ir::SshClient>& ssh = {});
-    // After a converge, once its outcome is told: writes the state files it
-    // left (at a million addresses 9 MB and 1M lines, synced) and releases
-    // the apply lock. Returns what could not be written. Every other call
-    // does it first, so nothing is lost if it is not called.
+    // Once a converge's outcome is told, when the daemon is quiet: writes
+    // the state files left (at a million addresses 9 MB and 1M lines,
+    // synced) and releases the apply lock. Returns what could not be
+    // written. Every call but converge does it first, and so does the
+    // destructor, so nothing is lost if it is not called.
     std::vector<std::string> finish();
+    // Whether finish() has files to write (and holds the apply lock).
+    bool writes_pending() const { return finish_lock_.has_value(); }
 
     // `nftpolicy confirm` (service/confirm.h): the unconfirmed ruleset becomes
     // the last confirmed one. Past the deadline it rolls back instead and
@@ -129,6 +134,8 @@ class Engine {
 
   private:
     Engine(EngineOptions options, std::unique_ptr<kernel::NetlinkKernel> kernel);
+    Result<kernel::ApplyLock> take_lock();
+    void converge_locked(bool recompile, bool force, const std::vector<ir::SshClient>& ssh, Outcome& out);
     std::shared_ptr<const pipeline::Compiled> compile_if_needed(bool recompile, Outcome& out);
     void note_inputs(const pipeline::CompileOutput& compiled);
     bool commit(const std::shared_ptr<const pipeline::Compiled>& target, Held held,

@@ -48,6 +48,9 @@ const char* trigger_name(Trigger why) {
 namespace {
 
 constexpr std::uint64_t kBusyRetryUsec = 1000000;
+// How long the state files a converge left wait for more converges to
+// supersede them (Manager::defer_writes).
+constexpr std::uint64_t kStateWriteDelayUsec = 1000000;
 constexpr std::uint64_t kTimerAccuracyUsec = 1;
 constexpr std::size_t kStatusErrorMax = 300;
 
@@ -260,7 +263,8 @@ Result<void> Manager::setup() {
     if (!engine) return tl::unexpected(engine.error());
     engine_ = std::move(*engine);
     for (auto step : {&Manager::add_signals, &Manager::add_watcher, &Manager::add_control,
-                      &Manager::add_metrics_timer, &Manager::add_monitor, &Manager::add_confirm_timer}) {
+                      &Manager::add_metrics_timer, &Manager::add_monitor, &Manager::add_confirm_timer,
+                      &Manager::add_state_timer}) {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
@@ -395,7 +399,7 @@ Outcome Manager::converge(Trigger why) {
     }
     write_metrics();  // before the answer: a reload's caller reads metrics of its outcome
     answer_clients(out);
-    finish_writes(out.recompiled);
+    defer_writes(out.recompiled);
     return out;
 }
 
@@ -405,6 +409,27 @@ Outcome Manager::converge(Trigger why) {
 void Manager::finish_writes(bool recompiled) {
     for (const auto& w : engine_->finish()) log_.warning(w);
     if (recompiled) ::malloc_trim(0);
+}
+
+// finish_writes, at most kStateWriteDelayUsec after the first converge
+// that left them: the converges of a burst (a script reloading after each
+// of 50 one-address edits) supersede each other's files, which are written
+// once, and none waits for the writes of the one before (70-100 ms at 1M).
+// The apply lock stays taken until then (engine.h).
+void Manager::defer_writes(bool recompiled) {
+    trim_pending_ = trim_pending_ || recompiled;
+    if (!engine_->writes_pending() && !trim_pending_) return;
+    int enabled = SD_EVENT_OFF;
+    sd_event_source_get_enabled(state_timer_.get(), &enabled);
+    if (enabled != SD_EVENT_OFF) return;  // armed by an earlier converge of this burst
+    sd_event_source_set_time(state_timer_.get(), monotonic_usec() + kStateWriteDelayUsec);
+    sd_event_source_set_enabled(state_timer_.get(), SD_EVENT_ONESHOT);
+}
+
+int Manager::on_state_timer(sd_event_source*, std::uint64_t, void* self) {
+    auto* m = static_cast<Manager*>(self);
+    m->finish_writes(std::exchange(m->trim_pending_, false));
+    return 0;
 }
 
 void Manager::schedule(Trigger why, std::uint64_t delay_usec) {
@@ -507,6 +532,19 @@ int Manager::on_accept(sd_event_source*, int fd, std::uint32_t, void* self) {
         c->source.reset(s);
         m->clients_.push_back(std::move(c));
     }
+}
+
+// ---- the state files a converge left -----------------------------------------------
+
+Result<void> Manager::add_state_timer() {
+    sd_event_source* t = nullptr;
+    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_state_timer, this);
+        r < 0) {
+        return fail(ErrorKind::io, std::string("state timer: ") + std::strerror(-r));
+    }
+    state_timer_.reset(t);
+    sd_event_source_set_enabled(t, SD_EVENT_OFF);
+    return {};
 }
 
 // ---- the deadline of `apply --confirm` ---------------------------------------------

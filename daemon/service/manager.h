@@ -82,6 +82,9 @@ class Manager {
     // arrives in between).
     void schedule(Trigger why, std::uint64_t delay_usec);
     void finish_writes(bool recompiled);
+    void defer_writes(bool recompiled);
+    static int on_state_timer(sd_event_source* s, std::uint64_t usec, void* self);
+    Result<void> add_state_timer();
 
     sd_event* event() const { return event_.get(); }
     const Engine& engine() const { return *engine_; }
@@ -143,6 +146,8 @@ class Manager {
     DaemonFacts facts_;
     std::string metrics_error_;  // the last textfile failure, logged once
     SourcePtr confirm_timer_;    // the deadline of `apply --confirm`
+    SourcePtr state_timer_;      // the state files a converge left (defer_writes)
+    bool trim_pending_ = false;  // a recompile's memory is given back with them
     bool force_next_ = false;    // `reload --force`: the lockout guard steps aside once
     std::vector<ir::SshClient> ssh_next_;  // the SSH sessions of the clients asking for the next reload
 };

@@ -11,6 +11,9 @@ network namespace and a fake service manager on NOTIFY_SOCKET:
     carries the error, the kernel keeps the old table, the daemon keeps running;
   - the CLI (`apply --phase final`, `migration set-phase`) while the daemon
     runs: the daemon adopts the recorded phase and does not revert it;
+  - reloads back to back: the state files (last-good) are written once the
+    burst is over and hold its last ruleset; on SIGTERM, the files a reload
+    left are written before the daemon exits;
   - SIGTERM: STOPPING=1, exit 0, the table stays.
 Usage: notify_test.py BUILD_DIR"""
 import os
@@ -92,6 +95,8 @@ def run(build, root):
     ok, _ = reload_pair(d, mark)
     check(ok and "gen 3 policy" in n.last_status(), f"... framed by RELOADING=1/READY=1, now '{n.last_status()}'")
 
+    burst_of_reloads(d, policy)
+
     before = nft_table()
     mark = len(n.msgs)
     policy.break_site()
@@ -113,12 +118,49 @@ def run(build, root):
 
     cli_adoption(d, policy)
 
+    write_atomic(policy.admins, "10.30.0.0/24\n10.31.0.7\n10.32.0.1\n10.32.0.2\n10.32.0.3\n10.33.0.9\n")
+    r = d.reload()
+    check(r.returncode == 0, f"an edit just before SIGTERM: reload exit {r.returncode} {r.stderr}")
+    want = last_reload_hash(d)
     mark = len(n.msgs)
     table = nft_table()
     rc = d.stop()
+    check(last_good_hash(d) == want, f"... the last good ruleset it left is written before the daemon exits ({want})")
     n.pump(0.2)
     check(rc == 0 and any(m[2] == "STOPPING=1" for m in n.msgs[mark:]), f"SIGTERM: STOPPING=1, exit {rc}")
     check(nft_table() == table and table is not None, "after the daemon stopped, the table stays in the kernel")
+
+
+def last_reload_hash(d):
+    """The ruleset hash of the daemon's last reload (its log)."""
+    found = re.findall(r"nftpolicy reload: ruleset gen \d+ \(\d+ flows, hash ([0-9a-f]+)\)", d.log_text())
+    return found[-1] if found else None
+
+
+def last_good_hash(d):
+    """The hash in the header of the state directory's last good ruleset."""
+    try:
+        with open(os.path.join(d.state, "last-good")) as f:
+            return f.readline().split()[-1]
+    except (OSError, IndexError):
+        return None
+
+
+def burst_of_reloads(d, policy):
+    """Three edits, each reloaded as soon as the reload before returned: each
+    is in the kernel when its reload returns, and the state files, written
+    once the daemon is quiet (Manager::defer_writes), hold the last one."""
+    seen = []
+    for i in range(3):  # adds only: the lockout guard refuses to drop an admin
+        added = "".join(f"10.32.0.{k + 1}\n" for k in range(i + 1))
+        write_atomic(policy.admins, "10.30.0.0/24\n10.31.0.7\n" + added)
+        r = d.reload()
+        seen.append((r.returncode, r.stderr.strip(), f"10.32.0.{i + 1}" in (nft_table() or "")))
+    check(all(rc == 0 and there for rc, _, there in seen),
+          f"three edits reloaded back to back: each address is in the kernel when its reload returns {seen}")
+    want = last_reload_hash(d)
+    check(wait_until(lambda: last_good_hash(d) == want, secs=10),
+          f"... and the last good ruleset is written with the last one ({want}), got {last_good_hash(d)}")
 
 
 def cli_adoption(d, policy):
