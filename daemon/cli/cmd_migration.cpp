@@ -131,7 +131,8 @@ void after_commit(const MigrationArgs& args, const migration::Applied& applied, 
     std::vector<std::string> warnings;
     const pipeline::Committed committed{applied.table, applied.host, applied.phases, applied.flipped_gates, nullptr,
                                         applied.notes};
-    pipeline::record_commit(k, args.policy.policy, committed, args.kernel, applied.known_after, false, warnings);
+    pipeline::record_commit(k, args.policy.policy, committed, args.kernel, applied.known_after, false, Sync::now,
+                            warnings);
     // A migration step is confirmed at once: a later rollback restores it.
     if (auto kept = service::keep_confirmed(args.kernel.state_dir, saved_of(applied)); !kept) {
         warnings.push_back("last confirmed ruleset not saved: " + kept.error().message);

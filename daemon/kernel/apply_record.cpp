@@ -50,8 +50,8 @@ void parse_line(const std::string& key, const std::string& value, ApplyRecord& r
 
 }  // namespace
 
-Result<void> write_record(const std::string& path, const ApplyRecord& record) {
-    return write_file_atomic(path, serialize(record));
+Result<void> write_record(const std::string& path, const ApplyRecord& record, Sync sync) {
+    return write_file_atomic(path, serialize(record), sync);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ir/ruleset.h"
+#include "support/atomic_file.h"
 #include "support/result.h"
 
 namespace nftpolicy::kernel {
@@ -29,7 +30,7 @@ struct ApplyRecord {
     std::vector<std::string> notes = {};
 };
 
-Result<void> write_record(const std::string& path, const ApplyRecord& record);
+Result<void> write_record(const std::string& path, const ApplyRecord& record, Sync sync = Sync::now);
 // Whether the record and the element cache can be written into `dir` (or
 // the directories write_record would create there), checked without writing
 // anything: apply checks it before committing, so that a commit is never

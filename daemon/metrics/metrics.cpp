@@ -197,8 +197,12 @@ std::string render(const Snapshot& snapshot) {
 
 std::string textfile_path(const std::string& dir) { return dir + "/nftpolicy.prom"; }
 
+// Replaced atomically (node_exporter never reads half a file) but not
+// synced: it is rewritten on every reload and interval, and nftpolicyd
+// writes it before answering a reload, where two fsyncs would be most of a
+// small reload's time.
 Result<void> write_textfile(const std::string& dir, const Snapshot& snapshot) {
-    return write_file_atomic(textfile_path(dir), render(snapshot));
+    return write_file_atomic(textfile_path(dir), render(snapshot), Sync::later);
 }
 
 }  // namespace nftpolicy::metrics

@@ -51,16 +51,17 @@ void save_elements(const StateOptions& state, const std::optional<kernel::KnownE
 
 void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Committed& committed,
                    const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
-                   bool elements_current, std::vector<std::string>& warnings) {
+                   bool elements_current, Sync sync, std::vector<std::string>& warnings) {
     if (!elements_current) save_elements(state, known_after, warnings);
     auto genid = kernel.generation();
-    auto written = kernel::write_record(state.record_path(), record_of(policy_path, committed, genid ? *genid : 0));
+    auto written =
+        kernel::write_record(state.record_path(), record_of(policy_path, committed, genid ? *genid : 0), sync);
     if (!written) warnings.push_back(written.error().message);
 }
 
 Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
                        const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known,
-                       ElementsFile elements_file) {
+                       StateWrites writes) {
     kernel::ApplyOptions options;
     options.dry_run = dry_run;
     const KnownAt known_at = known ? KnownAt(std::pair(known->scope, known->genid)) : std::nullopt;
@@ -73,11 +74,13 @@ Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_
     // Nothing committed at the generation the file describes: it still holds.
     const bool file_current = !done.committed && done.known_after &&
                               known_at == std::pair(done.known_after->scope, done.known_after->genid);
-    out.elements_unsaved = !file_current && elements_file == ElementsFile::caller_saves;
+    const bool later = writes == StateWrites::caller_finishes;
+    out.elements_unsaved = !file_current && later;
+    out.record_unsynced = later;
     Committed committed = committed_of(compiled);
     committed.notes = done.notes;
     record_commit(kernel, policy_path, committed, state, done.known_after, file_current || out.elements_unsaved,
-                  out.warnings);
+                  later ? Sync::later : Sync::now, out.warnings);
     return out;
 }
 

@@ -36,8 +36,11 @@ struct Applied {
     kernel::ApplyReport report;
     std::vector<std::string> warnings;  // state files that could not be written
     // The elements file is out of date and the caller said it saves it
-    // (ElementsFile::caller_saves): save_elements(state, report.known_after).
+    // (StateWrites::caller_finishes): save_elements(state, report.known_after).
     bool elements_unsaved = false;
+    // The apply record is in place but not yet synced to disk
+    // (StateWrites::caller_finishes): sync_file(state.record_path()).
+    bool record_unsynced = false;
 };
 
 struct ApplyRequest {
@@ -84,17 +87,19 @@ kernel::ApplyRecord record_of(const std::string& policy_path, const Committed& c
 // not be written is added to `warnings`: the commit itself stands.
 void record_commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Committed& committed,
                    const StateOptions& state, const std::optional<kernel::KnownElements>& known_after,
-                   bool elements_current, std::vector<std::string>& warnings);
+                   bool elements_current, Sync sync, std::vector<std::string>& warnings);
 
 // Keeps the elements of large sets (`known`) in the state directory for the
 // next commit, or removes a stale file when there are none.
 void save_elements(const StateOptions& state, const std::optional<kernel::KnownElements>& known,
                    std::vector<std::string>& warnings);
 
-// Who writes the elements file after a commit: commit() itself, or its
-// caller, later (nftpolicyd answers the reload first: the file is 8 MB at a
-// million addresses; it holds the apply lock until it is written).
-enum class ElementsFile { written, caller_saves };
+// Who finishes the state files after a commit: commit() itself, or its
+// caller, later (nftpolicyd answers the reload first: the elements file is
+// 8 MB at a million addresses, and syncing the apply record costs about a
+// millisecond; it holds the apply lock until both are done). The record is
+// in place before commit() returns either way.
+enum class StateWrites { now, caller_finishes };
 
 // Commits `compiled` (or, dry, computes the changes), then updates the state
 // files. `known`: what the kernel's large sets held at our last commit (the
@@ -102,7 +107,7 @@ enum class ElementsFile { written, caller_saves };
 // dumped back. The caller holds the lock.
 Result<Applied> commit(kernel::NetlinkKernel& kernel, const std::string& policy_path, const Compiled& compiled,
                        const StateOptions& state, bool dry_run, std::optional<kernel::KnownElements> known,
-                       ElementsFile elements_file = ElementsFile::written);
+                       StateWrites writes = StateWrites::now);
 
 // state directory check and lock (unless dry) -> compile -> refuse an empty
 // ruleset (unless forced) -> commit with the elements file as `known`.

@@ -164,7 +164,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
     auto known = std::move(known_);
     known_.reset();
     auto applied = pipeline::commit(*kernel_, record_path(held, policy_path), *target, options_.state,
-                                    false, std::move(known), pipeline::ElementsFile::caller_saves);
+                                    false, std::move(known), pipeline::StateWrites::caller_finishes);
     if (!applied) {
         Diagnostics diags;
         for (const Diagnostic& d : applied.error().diagnostics) diags.add(d);
@@ -174,6 +174,7 @@ bool Engine::commit(const std::shared_ptr<const pipeline::Compiled>& target, Hel
     }
     known_ = std::move(applied->report.known_after);
     elements_unsaved_ = elements_unsaved_ || applied->elements_unsaved;
+    record_unsynced_ = record_unsynced_ || applied->record_unsynced;
     synced_genid_ = applied->report.genid + (applied->report.committed ? 1 : 0);
     out.committed = applied->report.committed;
     out.changes = std::move(applied->report.changes);
@@ -246,6 +247,9 @@ void Engine::keep_last_good(const pipeline::Compiled& target, Outcome& out) {
 // The state files a commit left unwritten (see finish()); the caller holds
 // the apply lock.
 void Engine::save_state(Outcome& out) {
+    if (std::exchange(record_unsynced_, false)) {
+        if (auto s = sync_file(options_.state.record_path()); !s) out.warnings.push_back(s.error().message);
+    }
     if (std::exchange(elements_unsaved_, false))
         pipeline::save_elements(options_.state, known_, out.warnings);
     if (auto target = std::move(last_good_pending_)) keep_last_good(*target, out);
@@ -275,7 +279,7 @@ Outcome Engine::converge(bool recompile, bool force, const std::vector<ir::SshCl
         return out;
     }
     converge_locked(recompile, force, ssh, out);
-    if (elements_unsaved_ || last_good_pending_) finish_lock_.emplace(std::move(*lock));
+    if (elements_unsaved_ || record_unsynced_ || last_good_pending_) finish_lock_.emplace(std::move(*lock));
     return out;
 }
 

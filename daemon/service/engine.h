@@ -161,6 +161,7 @@ class Engine {
     // What a converge left for finish(), under this lock.
     std::optional<kernel::ApplyLock> finish_lock_;
     bool elements_unsaved_ = false;
+    bool record_unsynced_ = false;
     std::shared_ptr<const pipeline::Compiled> last_good_pending_;
     std::uint32_t last_genid_ = 0;
     std::uint32_t synced_genid_ = 0;

@@ -38,7 +38,7 @@ Result<void> sync_dir(const std::string& dir) {
 
 }  // namespace
 
-Result<PendingFile> PendingFile::prepare(const std::string& path, const std::string& content) {
+Result<PendingFile> PendingFile::prepare(const std::string& path, const std::string& content, Sync sync) {
     const std::string dir = parent_of(path);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -49,18 +49,18 @@ Result<PendingFile> PendingFile::prepare(const std::string& path, const std::str
     const int fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd < 0) return tl::unexpected(io_error("write", path, errno).error());
     tmp.assign(name.data());
-    const bool ok = ::fchmod(fd, 0644) == 0 && write_all(fd, content) && ::fsync(fd) == 0;
+    const bool ok = ::fchmod(fd, 0644) == 0 && write_all(fd, content) && (sync == Sync::later || ::fsync(fd) == 0);
     const int err = errno;
     ::close(fd);
     if (!ok) {
         ::unlink(tmp.c_str());
         return tl::unexpected(io_error("write", tmp, err).error());
     }
-    return PendingFile(path, tmp);
+    return PendingFile(path, tmp, sync);
 }
 
 PendingFile::PendingFile(PendingFile&& other) noexcept
-    : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)) {
+    : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)), sync_(other.sync_) {
     other.tmp_.clear();
 }
 
@@ -71,11 +71,22 @@ PendingFile::~PendingFile() {
 Result<void> PendingFile::commit() {
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return io_error("replace", path_, errno);
     tmp_.clear();
+    if (sync_ == Sync::later) return {};
     return sync_dir(parent_of(path_));
 }
 
-Result<void> write_file_atomic(const std::string& path, const std::string& content) {
-    auto pending = PendingFile::prepare(path, content);
+Result<void> sync_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("open", path, errno);
+    const bool ok = ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return io_error("sync", path, err);
+    return sync_dir(parent_of(path));
+}
+
+Result<void> write_file_atomic(const std::string& path, const std::string& content, Sync sync) {
+    auto pending = PendingFile::prepare(path, content, sync);
     if (!pending) return tl::unexpected(pending.error());
     return pending->commit();
 }
