@@ -49,8 +49,9 @@ namespace {
 
 constexpr std::uint64_t kBusyRetryUsec = 1000000;
 // How long the state files a converge left wait for more converges to
-// supersede them (Manager::defer_writes).
-constexpr std::uint64_t kStateWriteDelayUsec = 1000000;
+// supersede them (Manager::defer_writes): a quiet second, at most ten.
+constexpr std::uint64_t kStateWriteQuietUsec = 1000000;
+constexpr std::uint64_t kStateWriteMaxUsec = 10000000;
 constexpr std::uint64_t kTimerAccuracyUsec = 1;
 constexpr std::size_t kStatusErrorMax = 300;
 
@@ -411,23 +412,25 @@ void Manager::finish_writes(bool recompiled) {
     if (recompiled) ::malloc_trim(0);
 }
 
-// finish_writes, at most kStateWriteDelayUsec after the first converge
-// that left them: the converges of a burst (a script reloading after each
-// of 50 one-address edits) supersede each other's files, which are written
-// once, and none waits for the writes of the one before (70-100 ms at 1M).
-// The apply lock stays taken until then (engine.h).
+// finish_writes, once no converge came for kStateWriteQuietUsec, and at
+// most kStateWriteMaxUsec after the first converge that left them: the
+// converges of a burst (a script reloading after each of 50 one-address
+// edits, or edits a few hundred ms apart) supersede each other's files,
+// which are written once, and none waits for the writes of the one before
+// (70-100 ms at 1M). The apply lock stays taken until then (engine.h).
 void Manager::defer_writes(bool recompiled) {
     trim_pending_ = trim_pending_ || recompiled;
     if (!engine_->writes_pending() && !trim_pending_) return;
-    int enabled = SD_EVENT_OFF;
-    sd_event_source_get_enabled(state_timer_.get(), &enabled);
-    if (enabled != SD_EVENT_OFF) return;  // armed by an earlier converge of this burst
-    sd_event_source_set_time(state_timer_.get(), monotonic_usec() + kStateWriteDelayUsec);
+    const std::uint64_t now = monotonic_usec();
+    if (writes_since_ == 0) writes_since_ = now;
+    sd_event_source_set_time(state_timer_.get(),
+                             std::min(now + kStateWriteQuietUsec, writes_since_ + kStateWriteMaxUsec));
     sd_event_source_set_enabled(state_timer_.get(), SD_EVENT_ONESHOT);
 }
 
 int Manager::on_state_timer(sd_event_source*, std::uint64_t, void* self) {
     auto* m = static_cast<Manager*>(self);
+    m->writes_since_ = 0;
     m->finish_writes(std::exchange(m->trim_pending_, false));
     return 0;
 }

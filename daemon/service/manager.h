@@ -148,6 +148,7 @@ class Manager {
     SourcePtr confirm_timer_;    // the deadline of `apply --confirm`
     SourcePtr state_timer_;      // the state files a converge left (defer_writes)
     bool trim_pending_ = false;  // a recompile's memory is given back with them
+    std::uint64_t writes_since_ = 0;  // the first converge that left them (monotonic usec)
     bool force_next_ = false;    // `reload --force`: the lockout guard steps aside once
     std::vector<ir::SshClient> ssh_next_;  // the SSH sessions of the clients asking for the next reload
 };
