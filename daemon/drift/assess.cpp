@@ -100,6 +100,7 @@ void Tracker::judge(const kernel::MonitorBatch& batch, Assessment& out, std::opt
     if (f.table_deleted) known.reset();
     if (known) {
         for (const std::string& s : f.sets) known->sets.erase(s);
+        known->rest.reset();  // it describes our whole table, which this batch changed
     }
     carry(known, before, batch.genid);
     if (!out.lost && f.sets.empty() && !f.table_deleted) out.sets_untouched.emplace_back(before, batch.genid);

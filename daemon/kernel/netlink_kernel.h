@@ -33,7 +33,7 @@ public:
     Result<CommitOutcome> check(const emit::Batch& batch) override;
 
     // The current ruleset generation.
-    Result<std::uint32_t> generation();
+    Result<std::uint32_t> generation() override;
 
     // Whether set `set` of table `inet <table>` holds an element covering
     // `key` (big-endian key bytes). One lookup in the kernel: unlike a dump,
@@ -47,7 +47,7 @@ public:
     // Identifies this kernel's ruleset across processes: the boot id and the
     // network namespace cookie (never reused within a boot). Generation ids
     // start over in every namespace, so they alone cannot tell two apart.
-    const std::string& scope() const { return scope_; }
+    const std::string& scope() const override { return scope_; }
 
     // The netlink port id of this socket: the kernel names it as the
     // committer of our transactions in nf_tables events (kernel/monitor.h).

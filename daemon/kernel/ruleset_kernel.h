@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,13 @@ struct KnownElements {
     std::string scope;  // which kernel ruleset: boot id and network namespace cookie
     std::uint32_t genid = 0;
     std::map<std::string, emit::IntervalContent> sets;  // by set name; shared with the IR
+    // The rest of the table at `genid` (its `sets` without their contents),
+    // when our last commit changed nothing but elements of `sets`: the read
+    // before it still describes the kernel, and the next apply at the same
+    // generation need not read again (a one-address reload at 1M). Counter
+    // values are those of that read: a plan that would use them (a counter
+    // recreated, "values kept") reads afresh. Never written to disk.
+    std::shared_ptr<const emit::ObservedTable> rest;
 };
 
 // The kernel's complaint about one message of a batch.
@@ -73,6 +81,10 @@ public:
     // ruleset changes while it is being dumped. Known elements used are moved
     // out of `options.known`.
     virtual Result<KernelView> read(const std::string& table, const ReadOptions& options = {}) = 0;
+    // The current ruleset generation, and which kernel ruleset this is
+    // (KnownElements::scope; empty when unknown).
+    virtual Result<std::uint32_t> generation() = 0;
+    virtual const std::string& scope() const = 0;
     // Sends a closed batch as one transaction and reads every acknowledgement.
     virtual Result<CommitOutcome> commit(const emit::Batch& batch) = 0;
     // Sends a batch closed with close_for_check(): the kernel answers every

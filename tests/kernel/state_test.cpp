@@ -164,6 +164,8 @@ public:
         return real_.commit(batch);
     }
     Result<kernel::CommitOutcome> check(const emit::Batch& batch) override { return real_.check(batch); }
+    Result<std::uint32_t> generation() override { return real_.generation(); }
+    const std::string& scope() const override { return real_.scope(); }
 
 private:
     kernel::RulesetKernel& real_;
@@ -421,4 +423,89 @@ TEST_CASE("known elements from our last commit replace the dump while the genera
     auto third = kernel::apply(*k, t, options);
     REQUIRE(third);
     CHECK(third->changes.empty());  // with the stale hint it would have deleted 10.200.0.0
+}
+
+namespace {
+
+// Counts the reads of the kernel it wraps.
+class CountingKernel final : public kernel::RulesetKernel {
+public:
+    explicit CountingKernel(kernel::RulesetKernel& real) : real_(real) {}
+    int reads = 0;
+    Result<kernel::KernelView> read(const std::string& table, const kernel::ReadOptions& options) override {
+        ++reads;
+        return real_.read(table, options);
+    }
+    Result<kernel::CommitOutcome> commit(const emit::Batch& batch) override { return real_.commit(batch); }
+    Result<kernel::CommitOutcome> check(const emit::Batch& batch) override { return real_.check(batch); }
+    Result<std::uint32_t> generation() override { return real_.generation(); }
+    const std::string& scope() const override { return real_.scope(); }
+
+private:
+    kernel::RulesetKernel& real_;
+};
+
+}  // namespace
+
+TEST_CASE("after a commit of elements only, the next at the same generation plans without reading", "[kernel]") {
+    auto k = open_scratch_kernel();
+    flush_scratch_ruleset();
+    CountingKernel counting(*k);
+    ir::Table t = table_with_big_set(20000);
+    t.counters.push_back({"flow_big", "", {}});
+    t.chains[0].rules[0].stmts.insert(t.chains[0].rules[0].stmts.begin() + 1, ir::CounterStmt{"flow_big"});
+    kernel::ApplyOptions options;
+    auto first = kernel::apply(counting, t, options);
+    REQUIRE(first);
+    REQUIRE(first->known_after);
+    CHECK_FALSE(first->known_after->rest);  // it made the table: more than elements
+
+    // One address less: planned from a read (nothing kept yet), and kept.
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 100); });
+    kernel::KnownElements known = *first->known_after;
+    options.known = &known;
+    auto second = kernel::apply(counting, t, options);
+    REQUIRE(second);
+    REQUIRE(second->known_after);
+    REQUIRE(second->known_after->rest);
+    CHECK(counting.reads == 2);
+
+    // Another: planned from what the last commit kept, no read; in the kernel.
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 200); });
+    known = *second->known_after;
+    auto third = kernel::apply(counting, t, options);
+    REQUIRE(third);
+    CHECK(counting.reads == 2);
+    CHECK(third->changes == std::vector<std::string>{"~ set big: +0 -2 elements"});
+    CHECK_FALSE(set_has(*k, "big", "10.0.1.146"));  // 10.0.0.0 + 2 * 201: the first list's 202nd
+    CHECK(set_has(*k, "big", "10.0.1.148"));
+    auto full = kernel::apply(*k, t);  // a full read agrees: nothing left to do
+    REQUIRE(full);
+    CHECK(full->changes.empty());
+
+    // A new rule is planned against a read.
+    REQUIRE(third->known_after);
+    known = *third->known_after;
+    t.chains[0].rules.push_back(rule({ir::MatchL4proto{{ir::kProtoUdp}}, accept()}));
+    auto fourth = kernel::apply(counting, t, options);
+    REQUIRE(fourth);
+    CHECK(fourth->committed);
+    CHECK(counting.reads == 3);
+    CHECK((fourth->known_after && !fourth->known_after->rest));
+
+    // Someone else commits: what was kept is stale, read again.
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 300); });
+    auto fifth = kernel::apply(counting, t, options = kernel::ApplyOptions{});
+    REQUIRE(fifth);
+    REQUIRE(fifth->known_after);
+    REQUIRE(fifth->known_after->rest);
+    REQUIRE(sh("nft add table ip someone_else").status == 0);
+    edit_list(t.sets[0].elements, [](auto& v) { v.erase(v.begin() + 400); });
+    known = *fifth->known_after;
+    options.known = &known;
+    const int before = counting.reads;
+    auto sixth = kernel::apply(counting, t, options);
+    REQUIRE(sixth);
+    CHECK(counting.reads == before + 1);
+    CHECK(sixth->changes == std::vector<std::string>{"~ set big: +0 -2 elements"});
 }

@@ -44,7 +44,7 @@ MonitorRead read_of(std::vector<MonitorBatch> batches, bool overrun = false) {
 }
 
 std::optional<kernel::KnownElements> known_at(std::uint32_t genid) {
-    kernel::KnownElements k{"nftpolicy", "boot:1", genid, {}};
+    kernel::KnownElements k{"nftpolicy", "boot:1", genid, {}, nullptr};
     k.sets["agents_v4"] = emit::IntervalContent{};
     k.sets["servers_v4"] = emit::IntervalContent{};
     return k;
@@ -70,10 +70,12 @@ TEST_CASE("own commits and other tables are ignored; known elements follow the g
     CHECK(known->genid == 10);
 
     std::optional<kernel::KnownElements> fresh = known_at(13);
+    fresh->rest = std::make_shared<const emit::ObservedTable>();
     t.assess(read_of({batch(14, {change(ObjectKind::chain, ChangeOp::added, "libvirt", NFPROTO_INET)})}), std::nullopt,
              fresh);
     CHECK(fresh->genid == 14);
     CHECK(fresh->sets.size() == 2);
+    CHECK(fresh->rest);  // another table's change leaves ours as it was
     CHECK(a.sets_untouched == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{11, 12}, {12, 13}});
 }
 
@@ -89,6 +91,7 @@ TEST_CASE("a foreign rule deletion in our table is repaired, or only reported") 
     for (auto mode : {Mode::repair, Mode::report}) {
         Tracker t(watch(mode), 40);
         auto known = known_at(40);
+        known->rest = std::make_shared<const emit::ObservedTable>();
         const Assessment a = t.assess(read_of({batch(41, {change(ObjectKind::rule, ChangeOp::removed)})}),
                                       std::nullopt, known);
         CHECK(a.action == (mode == Mode::repair ? Action::repair : Action::report));
@@ -98,9 +101,11 @@ TEST_CASE("a foreign rule deletion in our table is repaired, or only reported") 
         CHECK(a.foreign[0].proc == "nft");
         CHECK(a.foreign[0].changes == std::vector<std::string>{"rule deleted in chain input"});
         CHECK_FALSE(a.foreign[0].table_deleted);
-        // Sets untouched: the repair need not read them back.
+        // Sets untouched: the repair need not read them back; the rest of
+        // the table, changed, must be read.
         CHECK(known->genid == 41);
         CHECK(known->sets.size() == 2);
+        CHECK_FALSE(known->rest);
         CHECK(a.sets_untouched == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{40, 41}});
     }
 }

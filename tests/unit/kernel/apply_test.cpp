@@ -28,6 +28,9 @@ public:
         ++reads;
         return kernel::KernelView{static_cast<std::uint32_t>(40 + reads), "boot:1", std::nullopt};
     }
+    Result<std::uint32_t> generation() override { return static_cast<std::uint32_t>(40 + reads); }
+    const std::string& scope() const override { return scope_; }
+    std::string scope_ = "boot:1";
     std::vector<int> committed_types;  // NFT_MSG_* of every message committed
     Result<kernel::CommitOutcome> commit(const emit::Batch& batch) override {
         committed_sizes.push_back(batch.size());

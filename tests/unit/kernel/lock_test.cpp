@@ -58,7 +58,7 @@ TEST_CASE("the apply record round-trips through its file") {
 
 TEST_CASE("known elements round-trip through their file; garbage is ignored") {
     const std::string dir = scratch_dir();
-    kernel::KnownElements k{"nftpolicy", "boot:1", 7, {}};
+    kernel::KnownElements k{"nftpolicy", "boot:1", 7, {}, nullptr};
     k.sets["big"] = {net::Family::ipv4, {{0x0a000000, 0x0a000000}, {0x0a000002, 0x0a0000ff}, {0xfffffff0, 0xffffffff}}};
     const net::U128 fd00 = static_cast<net::U128>(0xfd00) << 112;
     k.sets["v6"] = {net::Family::ipv6, {{fd00, fd00 + 0xffff}, {~net::U128{0}, ~net::U128{0}}}};
