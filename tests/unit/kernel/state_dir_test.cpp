@@ -3,35 +3,18 @@
 // fine when the nearest existing one above it is writable (write_record
 // creates it), a path through a regular file is not. (Permissions and
 // read-only mounts: tests/kernel/cli_refusals.sh, which can drop root.)
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 
 #include <catch2/catch.hpp>
 
 #include "kernel/apply_record.h"
+#include "support/scratch_dir.h"
 
 using namespace nftpolicy;
 
-namespace {
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/nftpolicy-state-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::size_t entries() const {
-        return static_cast<std::size_t>(std::distance(std::filesystem::recursive_directory_iterator(path), {}));
-    }
-};
-
-}  // namespace
-
 TEST_CASE("a writable state directory, existing or to be created, passes without writing") {
-    TempDir dir;
+    testing::ScratchDir dir;
     CHECK(kernel::check_state_dir(dir.path.string()));
     CHECK(kernel::check_state_dir((dir.path / "a" / "b").string()));
     CHECK(kernel::check_state_dir((dir.path / "a" / "b/").string()));
@@ -39,7 +22,7 @@ TEST_CASE("a writable state directory, existing or to be created, passes without
 }
 
 TEST_CASE("a state directory below a regular file is refused, naming it") {
-    TempDir dir;
+    testing::ScratchDir dir;
     std::ofstream(dir.path / "file") << "x";
     const std::string state = (dir.path / "file" / "state").string();
     auto r = kernel::check_state_dir(state);

@@ -4,29 +4,16 @@
 // observed without cutting the power: these check the rest.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "support/atomic_file.h"
+#include "support/scratch_dir.h"
 
 using namespace nftpolicy;
 
 namespace {
-
-struct Dir {
-    std::filesystem::path path;
-    Dir() {
-        char tmpl[] = "/tmp/nftpolicy-atomic-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~Dir() { std::filesystem::remove_all(path); }
-    std::string file(const char* name) const { return (path / name).string(); }
-    std::size_t entries() const {
-        return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(path), {}));
-    }
-};
 
 std::string contents(const std::string& path) {
     std::ifstream in(path);
@@ -38,7 +25,7 @@ std::string contents(const std::string& path) {
 }  // namespace
 
 TEST_CASE("write_file_atomic replaces the file, synced now or later, and leaves no temporary file") {
-    Dir d;
+    testing::ScratchDir d;
     REQUIRE(write_file_atomic(d.file("applied"), "one\n"));
     CHECK(contents(d.file("applied")) == "one\n");
     REQUIRE(write_file_atomic(d.file("applied"), "two\n", Sync::later));
@@ -50,7 +37,7 @@ TEST_CASE("write_file_atomic replaces the file, synced now or later, and leaves 
 }
 
 TEST_CASE("sync_file names what it cannot sync; an uncommitted PendingFile leaves nothing") {
-    Dir d;
+    testing::ScratchDir d;
     auto r = sync_file(d.file("missing"));
     REQUIRE_FALSE(r);
     CHECK(r.error().message == "cannot open " + d.file("missing") + ": No such file or directory");

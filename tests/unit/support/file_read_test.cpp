@@ -13,22 +13,13 @@
 #include <catch2/catch.hpp>
 
 #include "support/file_read.h"
+#include "support/scratch_dir.h"
 
 using namespace nftpolicy;
 
 namespace {
 
 constexpr FileKind kSmall{"a test file", 16};
-
-struct Scratch {
-    std::filesystem::path dir;
-    Scratch() {
-        char tmpl[] = "/tmp/nftpolicy-read-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    ~Scratch() { std::filesystem::remove_all(dir); }
-    std::string path(const char* name) const { return (dir / name).string(); }
-};
 
 std::string error_of(const std::string& path, const FileKind& kind = kSmall) {
     auto r = read_regular_file(path, kind);
@@ -38,56 +29,56 @@ std::string error_of(const std::string& path, const FileKind& kind = kSmall) {
 }  // namespace
 
 TEST_CASE("read_regular_file: a regular file, up to and at the limit") {
-    Scratch s;
-    std::ofstream(s.path("ok")) << "0123456789abcdef";
-    auto r = read_regular_file(s.path("ok"), kSmall);
+    testing::ScratchDir s;
+    std::ofstream(s.file("ok")) << "0123456789abcdef";
+    auto r = read_regular_file(s.file("ok"), kSmall);
     REQUIRE(r);
     CHECK(*r == "0123456789abcdef");
-    std::ofstream(s.path("empty")).flush();
-    CHECK(read_regular_file(s.path("empty"), kSmall).value() == "");
-    std::ofstream(s.path("big")) << "0123456789abcdefX";
-    CHECK(error_of(s.path("big")) == "it is larger than 16 bytes, the limit for a test file");
+    std::ofstream(s.file("empty")).flush();
+    CHECK(read_regular_file(s.file("empty"), kSmall).value() == "");
+    std::ofstream(s.file("big")) << "0123456789abcdefX";
+    CHECK(error_of(s.file("big")) == "it is larger than 16 bytes, the limit for a test file");
 }
 
 TEST_CASE("read_regular_file_into: replaces the buffer's text and keeps its allocation") {
-    Scratch s;
-    std::ofstream(s.path("short")) << "abc";
+    testing::ScratchDir s;
+    std::ofstream(s.file("short")) << "abc";
     std::string buffer(200, 'x');
     const char* const storage = buffer.data();
-    REQUIRE(read_regular_file_into(s.path("short"), kSmall, buffer));
+    REQUIRE(read_regular_file_into(s.file("short"), kSmall, buffer));
     CHECK(buffer == "abc");
     CHECK(buffer.data() == storage);
-    std::ofstream(s.path("ok")) << "0123456789abcdef";
-    REQUIRE(read_regular_file_into(s.path("ok"), kSmall, buffer));
+    std::ofstream(s.file("ok")) << "0123456789abcdef";
+    REQUIRE(read_regular_file_into(s.file("ok"), kSmall, buffer));
     CHECK(buffer == "0123456789abcdef");
     CHECK(buffer.data() == storage);
-    CHECK(read_regular_file_into(s.dir.string(), kSmall, buffer).error().message ==
+    CHECK(read_regular_file_into(s.path.string(), kSmall, buffer).error().message ==
           "it is a directory; expected a regular file");
 }
 
 TEST_CASE("read_regular_file: what is not a regular file is named") {
-    Scratch s;
-    REQUIRE(mkfifo(s.path("fifo").c_str(), 0600) == 0);
-    CHECK(error_of(s.path("fifo")) == "it is a named pipe (FIFO); expected a regular file");
-    CHECK(error_of(s.dir.string()) == "it is a directory; expected a regular file");
+    testing::ScratchDir s;
+    REQUIRE(mkfifo(s.file("fifo").c_str(), 0600) == 0);
+    CHECK(error_of(s.file("fifo")) == "it is a named pipe (FIFO); expected a regular file");
+    CHECK(error_of(s.path.string()) == "it is a directory; expected a regular file");
     CHECK(error_of("/dev/zero") == "it is a character device; expected a regular file");
     CHECK(error_of("") == "the file name is empty; expected the path of a regular file");
-    CHECK(error_of(s.path("missing")) == "no such file");
-    std::filesystem::create_symlink("loop", s.path("loop"));
-    CHECK(error_of(s.path("loop")) == "too many levels of symbolic links (a symlink loop?)");
-    CHECK(error_of(s.path("loop") + "/x") == "too many levels of symbolic links (a symlink loop?)");
-    CHECK(error_of(s.path(std::string(300, 'n').c_str())) ==
+    CHECK(error_of(s.file("missing")) == "no such file");
+    std::filesystem::create_symlink("loop", s.file("loop"));
+    CHECK(error_of(s.file("loop")) == "too many levels of symbolic links (a symlink loop?)");
+    CHECK(error_of(s.file("loop") + "/x") == "too many levels of symbolic links (a symlink loop?)");
+    CHECK(error_of(s.file(std::string(300, 'n').c_str())) ==
           "the file name is longer than the system allows");
 }
 
 TEST_CASE("check_regular_file: the same answers without reading") {
-    Scratch s;
-    std::ofstream(s.path("ok")) << "0123456789abcdef";
-    CHECK(check_regular_file(s.path("ok"), kSmall).has_value());
-    std::ofstream(s.path("big")) << "0123456789abcdefX";
-    REQUIRE(mkfifo(s.path("fifo").c_str(), 0600) == 0);
-    for (const std::string& path : {s.path("big"), s.path("fifo"), s.dir.string(), std::string("/dev/zero"),
-                                    s.path("missing")}) {
+    testing::ScratchDir s;
+    std::ofstream(s.file("ok")) << "0123456789abcdef";
+    CHECK(check_regular_file(s.file("ok"), kSmall).has_value());
+    std::ofstream(s.file("big")) << "0123456789abcdefX";
+    REQUIRE(mkfifo(s.file("fifo").c_str(), 0600) == 0);
+    for (const std::string& path : {s.file("big"), s.file("fifo"), s.path.string(), std::string("/dev/zero"),
+                                    s.file("missing")}) {
         INFO(path);
         auto checked = check_regular_file(path, kSmall);
         REQUIRE_FALSE(checked);
@@ -104,47 +95,47 @@ TEST_CASE("read_regular_file: a file that grows past the limit while read is ref
 }
 
 TEST_CASE("refresh_regular_file: the kept text follows the file, and the change is told") {
-    Scratch s;
+    testing::ScratchDir s;
     const FileKind kind{"a test file", 1 << 22};
     std::string big;
     for (int i = 0; i < 100000; ++i) big += "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
-    std::ofstream(s.path("list")) << big;
+    std::ofstream(s.file("list")) << big;
     std::string text = big;
     std::vector<char> scratch;
 
     std::string edited = big;  // one line changed in place, past the first block read
     edited.replace(900000, 4, "9999");
-    std::ofstream(s.path("list")) << edited;
-    auto c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    std::ofstream(s.file("list")) << edited;
+    auto c = refresh_regular_file(s.file("list"), kind, text, scratch);
     REQUIRE(c);
     CHECK(text == edited);
     CHECK(*c == text_change(big, edited));
     CHECK(c->new_end - c->begin <= 4);
 
     std::string grown = "# header\n" + edited + "10.9.9.9\n";  // changes at both ends
-    std::ofstream(s.path("list")) << grown;
-    c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    std::ofstream(s.file("list")) << grown;
+    c = refresh_regular_file(s.file("list"), kind, text, scratch);
     REQUIRE(c);
     CHECK(text == grown);
     CHECK(*c == text_change(edited, grown));
 
-    std::ofstream(s.path("list")) << "";
-    c = refresh_regular_file(s.path("list"), kind, text, scratch);
+    std::ofstream(s.file("list")) << "";
+    c = refresh_regular_file(s.file("list"), kind, text, scratch);
     REQUIRE(c);
     CHECK(text.empty());
     CHECK(c->removed == grown);
 }
 
 TEST_CASE("refresh_regular_file: errors leave the text as it was; a file that changes while read is read whole") {
-    Scratch s;
+    testing::ScratchDir s;
     std::string text = "kept\n";
     std::vector<char> scratch;
-    auto c = refresh_regular_file(s.dir.string(), kSmall, text, scratch);
+    auto c = refresh_regular_file(s.path.string(), kSmall, text, scratch);
     REQUIRE_FALSE(c);
     CHECK(c.error().message == "it is a directory; expected a regular file");
     CHECK(text == "kept\n");
-    std::ofstream(s.path("big")) << "0123456789abcdefX";
-    CHECK(refresh_regular_file(s.path("big"), kSmall, text, scratch).error().message ==
+    std::ofstream(s.file("big")) << "0123456789abcdefX";
+    CHECK(refresh_regular_file(s.file("big"), kSmall, text, scratch).error().message ==
           "it is larger than 16 bytes, the limit for a test file");
     CHECK(text == "kept\n");
     // /proc files report size 0 and then have content, like a file written
