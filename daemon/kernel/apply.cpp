@@ -9,9 +9,9 @@
 #include <memory>
 
 #include "emit/netlink_diff.h"
-#include "kernel/netlink_io.h"
 #include "emit/provenance.h"
 #include "kernel/flowtable_probe.h"
+#include "kernel/netlink_io.h"
 
 namespace nftpolicy::kernel {
 

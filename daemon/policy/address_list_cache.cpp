@@ -6,7 +6,6 @@
 #include <span>
 #include <vector>
 
-#include "support/common_ends.h"
 #include "support/file_read.h"
 
 namespace nftpolicy::policy {

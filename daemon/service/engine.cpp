@@ -97,11 +97,6 @@ std::vector<std::string> Engine::watched_files() const {
     return out;
 }
 
-void Engine::advance_known(std::uint32_t from, std::uint32_t to) {
-    if (known_ && known_->genid == from) known_->genid = to;
-    if (last_genid_ == from) last_genid_ = to;
-}
-
 // What to watch and fingerprint after a compile: the policy file, every file
 // the compile read (includes, address lists), the files the ruleset's spans
 // name, and those the diagnostics point into; after a failure also what the

@@ -113,9 +113,6 @@ class Engine {
     std::vector<std::string> watched_files() const;
     // The generation our last commit left the ruleset at (0: none yet).
     std::uint32_t last_commit_genid() const { return last_genid_; }
-    // The large set contents stay valid from generation `from` to `to` (a
-    // foreign commit that did not touch our table).
-    void advance_known(std::uint32_t from, std::uint32_t to);
     // Every transaction up to this generation is reflected in what the
     // engine last read or committed (0: nothing yet): the generation its
     // last read saw, or the one its commit made (generation-checked against

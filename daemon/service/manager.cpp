@@ -269,14 +269,18 @@ Result<void> Manager::setup() {
         if (auto r = (this->*step)(); !r) return r;
     }
     sd_event_set_watchdog(e, 1);  // WATCHDOG=1 at half of WATCHDOG_USEC, when systemd asks
-    // Accuracy 1 us: with 0, sd-event lets a timer slip by up to 250 ms (to
-    // coalesce wake-ups), which every reload and repair would wait for.
+    return add_idle_timer(on_timer, "timer", timer_);
+}
+
+// A one-shot timer, off until armed. Accuracy 1 us: with 0, sd-event lets a
+// timer slip by up to 250 ms (to coalesce wake-ups), which every reload and
+// repair would wait for.
+Result<void> Manager::add_idle_timer(sd_event_time_handler_t handler, const char* what, SourcePtr& out) {
     sd_event_source* t = nullptr;
-    if (int r = sd_event_add_time(e, &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_timer, this);
-        r < 0) {
-        return fail(ErrorKind::io, std::string("timer: ") + std::strerror(-r));
+    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, handler, this); r < 0) {
+        return fail(ErrorKind::io, std::string(what) + ": " + std::strerror(-r));
     }
-    timer_.reset(t);
+    out.reset(t);
     sd_event_source_set_enabled(t, SD_EVENT_OFF);
     return {};
 }
@@ -539,28 +543,12 @@ int Manager::on_accept(sd_event_source*, int fd, std::uint32_t, void* self) {
 
 // ---- the state files a converge left -----------------------------------------------
 
-Result<void> Manager::add_state_timer() {
-    sd_event_source* t = nullptr;
-    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_state_timer, this);
-        r < 0) {
-        return fail(ErrorKind::io, std::string("state timer: ") + std::strerror(-r));
-    }
-    state_timer_.reset(t);
-    sd_event_source_set_enabled(t, SD_EVENT_OFF);
-    return {};
-}
+Result<void> Manager::add_state_timer() { return add_idle_timer(on_state_timer, "state timer", state_timer_); }
 
 // ---- the deadline of `apply --confirm` ---------------------------------------------
 
 Result<void> Manager::add_confirm_timer() {
-    sd_event_source* t = nullptr;
-    if (int r = sd_event_add_time(event_.get(), &t, CLOCK_MONOTONIC, 0, kTimerAccuracyUsec, on_confirm_timer, this);
-        r < 0) {
-        return fail(ErrorKind::io, std::string("confirm timer: ") + std::strerror(-r));
-    }
-    confirm_timer_.reset(t);
-    sd_event_source_set_enabled(t, SD_EVENT_OFF);
-    return {};
+    return add_idle_timer(on_confirm_timer, "confirm timer", confirm_timer_);
 }
 
 // The timer fires at the earlier of `deadline` (a `confirm-arm` that comes

@@ -85,10 +85,10 @@ class Manager {
     void defer_writes(bool recompiled);
     static int on_state_timer(sd_event_source* s, std::uint64_t usec, void* self);
     Result<void> add_state_timer();
+    Result<void> add_idle_timer(sd_event_time_handler_t handler, const char* what, SourcePtr& out);
 
     sd_event* event() const { return event_.get(); }
     const Engine& engine() const { return *engine_; }
-    void advance_known(std::uint32_t from, std::uint32_t to) { engine_->advance_known(from, to); }
     std::uint32_t last_commit_genid() const { return engine_->last_commit_genid(); }
     // The STATUS= text as it stands.
     const std::string& status() const { return status_; }
