@@ -173,26 +173,55 @@ std::optional<ParsedList> update_list(std::string_view text, const TextChange& c
 
 bool AddressListCache::holds(const std::string& path) const { return entries_.contains(path); }
 
-Result<AddressListCache::Refreshed> AddressListCache::refresh(const std::string& path, const FileKind& kind) {
-    auto it = entries_.find(path);
-    auto change = refresh_regular_file(path, kind, it->second.text, scratch_);
+Result<bool> AddressListCache::reread(std::map<std::string, Entry>::iterator it, const FileKind& kind,
+                                      std::string& text_out) {
+    it->second.read_at.reset();
+    auto stamp = local_stamp(it->first);  // before the read: a write during it makes the next one differ
+    auto change = refresh_regular_file(it->first, kind, it->second.text, scratch_);
     if (!change) {
         entries_.erase(it);
         return tl::unexpected(change.error());
     }
-    Refreshed out;
-    out.parsed = update_list(it->second.text, *change, it->second.parsed);
-    if (out.parsed) {
-        it->second.parsed = *out.parsed;  // shares the chunks
-    } else {
-        out.text = std::move(it->second.text);
+    auto parsed = update_list(it->second.text, *change, it->second.parsed);
+    if (!parsed) {
+        text_out = std::move(it->second.text);
         entries_.erase(it);
+        return false;
     }
+    it->second.parsed = std::move(*parsed);  // shares the chunks
+    it->second.read_at = stamp;
+    return true;
+}
+
+Result<AddressListCache::Refreshed> AddressListCache::refresh(const std::string& path, const FileKind& kind) {
+    auto it = entries_.find(path);
+    Refreshed out;
+    if (!it->second.read_at || local_stamp(path) != it->second.read_at) {
+        auto kept = reread(it, kind, out.text);
+        if (!kept) return tl::unexpected(kept.error());
+        if (!*kept) return out;
+    }
+    out.parsed = it->second.parsed;
     return out;
 }
 
+void AddressListCache::read_ahead(const std::string& path, const FileKind& kind) {
+    auto it = entries_.find(path);
+    if (it == entries_.end()) return;
+    std::string unkept;
+    (void)reread(it, kind, unkept);  // a failure is the compile's to report, when it reads the list
+}
+
+void AddressListCache::touched(const std::string& path) {
+    if (auto it = entries_.find(path); it != entries_.end()) it->second.read_at.reset();
+}
+
+void AddressListCache::touched_all() {
+    for (auto& [path, entry] : entries_) entry.read_at.reset();
+}
+
 void AddressListCache::remember(const std::string& path, std::string text, ParsedList parsed) {
-    entries_[path] = Entry{std::move(text), std::move(parsed)};
+    entries_[path] = Entry{std::move(text), std::move(parsed), std::nullopt};
 }
 
 }  // namespace nftpolicy::policy

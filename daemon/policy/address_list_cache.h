@@ -23,6 +23,7 @@
 
 #include "policy/model.h"
 #include "support/file_read.h"
+#include "support/file_stamp.h"
 #include "support/result.h"
 #include "support/text_change.h"
 
@@ -45,6 +46,13 @@ struct ParsedList {
 std::optional<ParsedList> update_list(std::string_view text, const TextChange& change, const ParsedList& old);
 
 // The lists a process has read, with their texts and parses.
+//
+// A list read ahead (read_ahead, refresh) is not read again by the next
+// refresh() while the file keeps its local_stamp() (support/file_stamp.h)
+// and no touched() says otherwise: the holder must report every inotify
+// event on a kept list's name, IN_MODIFY included (nftpolicyd's Watcher),
+// for the writes a stamp cannot see (within one tick of the kernel's coarse
+// clock).
 class AddressListCache {
 public:
     bool holds(const std::string& path) const;
@@ -62,11 +70,28 @@ public:
     // Keeps the list at `path`, read as `text` and parsed in full.
     void remember(const std::string& path, std::string text, ParsedList parsed);
 
+    // Reads a kept list again now, ahead of the compile that will want it:
+    // nftpolicyd does as soon as an editor has closed the file, while the
+    // `nftpolicy reload` that follows is still starting. Does nothing for a
+    // path it does not hold; when the read fails, or the edit's parse cannot
+    // be derived, the list is no longer kept (the compile reads it itself).
+    void read_ahead(const std::string& path, const FileKind& kind);
+
+    // The file at `path` may have changed since it was read (an event, even
+    // one for a write not yet closed): the next refresh() reads it.
+    void touched(const std::string& path);
+    // The same for every list (the event queue overflowed).
+    void touched_all();
+
 private:
     struct Entry {
         std::string text;
         ParsedList parsed;
+        std::optional<FileStamp> read_at;  // the file's stamp when `text` was read; none: read again
     };
+    // Reads a kept list again into its entry; false when the list is then no
+    // longer kept, its text moved to `text_out` (when it was read).
+    Result<bool> reread(std::map<std::string, Entry>::iterator it, const FileKind& kind, std::string& text_out);
     std::map<std::string, Entry> entries_;
     std::vector<char> scratch_;  // the buffer a refresh reads through
 };

@@ -8,6 +8,7 @@
 
 #include "kernel/apply_lock.h"
 #include "kernel/element_cache.h"
+#include "policy/limits.h"
 #include "service/confirm.h"
 #include "service/fallback.h"
 #include "service/ruleset_file.h"
@@ -95,6 +96,12 @@ std::vector<std::string> Engine::watched_files() const {
     if (out.empty()) out.push_back(options_.policy.policy);
     out.push_back(state::state_path(options_.state.state_dir));
     return out;
+}
+
+void Engine::files_changed(const std::set<std::string>& touched, const std::set<std::string>& written) {
+    if (touched.contains("*")) lists_.touched_all();
+    for (const auto& path : touched) lists_.touched(path);
+    for (const auto& path : written) lists_.read_ahead(path, policy::limits::kAddressList);
 }
 
 // What to watch and fingerprint after a compile: the policy file, every file

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,12 @@ class Engine {
     // confirmation is pending and its deadline has passed.
     Outcome rollback(const std::string& reason, bool if_pending, std::int64_t now,
                      std::string& message);
+
+    // What the watched files' events say (Watcher::Events): the address
+    // lists `touched` are read again by the next compile; those `written`
+    // (closed after an edit) are read now, so that a reload asked for just
+    // after the edit finds them read (AddressListCache::read_ahead).
+    void files_changed(const std::set<std::string>& touched, const std::set<std::string>& written);
 
     const Holding& holding() const { return holding_; }
     // Files the last compile depended on, and the state file: what to watch.

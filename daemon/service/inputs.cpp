@@ -1,28 +1,9 @@
 // File stamps; see inputs.h.
 #include "service/inputs.h"
 
-#include <sys/stat.h>
-
 #include <set>
 
 namespace nftpolicy::service {
-
-namespace {
-
-FileStamp stamp(const std::string& path) {
-    struct stat st {};
-    FileStamp s{path};
-    if (::stat(path.c_str(), &st) != 0) return s;
-    s.exists = true;
-    s.dev = st.st_dev;
-    s.ino = st.st_ino;
-    s.size = static_cast<std::uint64_t>(st.st_size);
-    s.mtime_ns = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    s.ctime_ns = std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
-    return s;
-}
-
-}  // namespace
 
 namespace {
 
@@ -69,7 +50,7 @@ std::vector<std::string> files_of(const Diagnostics& diags) {
 
 Fingerprint fingerprint(const std::vector<std::string>& paths) {
     Fingerprint out;
-    for (const auto& p : paths) out.push_back(stamp(p));
+    for (const auto& p : paths) out.push_back(InputStamp{p, file_stamp(p)});
     return out;
 }
 

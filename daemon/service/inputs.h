@@ -9,6 +9,7 @@
 
 #include "ir/ruleset.h"
 #include "support/diagnostic.h"
+#include "support/file_stamp.h"
 
 namespace nftpolicy::service {
 
@@ -20,15 +21,13 @@ std::vector<std::string> files_of(const ir::Table& table);
 // The files the diagnostics point into.
 std::vector<std::string> files_of(const Diagnostics& diags);
 
-struct FileStamp {
+struct InputStamp {
     std::string path;
-    bool exists = false;
-    std::uint64_t dev = 0, ino = 0, size = 0;
-    std::int64_t mtime_ns = 0, ctime_ns = 0;
-    friend bool operator==(const FileStamp&, const FileStamp&) = default;
+    FileStamp stamp;
+    friend bool operator==(const InputStamp&, const InputStamp&) = default;
 };
 
-using Fingerprint = std::vector<FileStamp>;
+using Fingerprint = std::vector<InputStamp>;
 
 Fingerprint fingerprint(const std::vector<std::string>& paths);
 

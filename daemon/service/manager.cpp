@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -386,6 +387,7 @@ Outcome Manager::converge(Trigger why) {
     // The CLI guarded what it committed (and may have been forced): adopt it.
     const bool force = why == Trigger::state || std::exchange(force_next_, false);
     auto ssh = std::exchange(ssh_next_, {});
+    take_file_events(false);  // a write not yet dispatched: its list is read again
     const std::uint64_t t0 = monotonic_usec();
     Outcome out = engine_->converge(why == Trigger::signal || why == Trigger::client ||
                                     why == Trigger::files, force, ssh);
@@ -650,13 +652,25 @@ int Manager::on_timer(sd_event_source*, std::uint64_t, void* self) {
 }
 
 int Manager::on_inotify(sd_event_source*, int, std::uint32_t, void* self) {
-    auto* m = static_cast<Manager*>(self);
-    auto changed = m->watcher_->drain();
-    if (changed.empty()) return 0;
-    const std::string state = state::state_path(m->options_.engine.state.state_dir);
-    const bool only_state = changed.size() == 1 && *changed.begin() == state;
-    m->schedule(only_state ? Trigger::state : Trigger::files, m->options_.debounce_usec);
+    static_cast<Manager*>(self)->take_file_events(true);
     return 0;
+}
+
+// What the watched files' events say, taken now: the engine forgets the
+// lists read before a write and, with `read_ahead`, reads those closed after
+// one (not when a converge is about to read them anyway); a converge follows
+// the changes, debounced. Before each converge too, so that it reads again
+// a list written since the last events were dispatched.
+void Manager::take_file_events(bool read_ahead) {
+    // Without a watch on each file's directory no list read before is vouched for.
+    if (!watcher_ || !watcher_->complete()) engine_->files_changed({"*"}, {});
+    if (!watcher_) return;
+    auto events = watcher_->drain();
+    engine_->files_changed(events.touched, read_ahead ? events.written : std::set<std::string>{});
+    if (events.changed.empty()) return;
+    const std::string state = state::state_path(options_.engine.state.state_dir);
+    const bool only_state = events.changed.size() == 1 && *events.changed.begin() == state;
+    schedule(only_state ? Trigger::state : Trigger::files, options_.debounce_usec);
 }
 
 // ---- drift -----------------------------------------------------------------------

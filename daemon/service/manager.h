@@ -116,6 +116,7 @@ class Manager {
     void drift_synced(const Outcome& out);
     void write_drift_counts();
     void rewatch();
+    void take_file_events(bool read_ahead);
     void render(Trigger why, const Outcome& out);
     void answer_clients(const Outcome& out);
     void answer(Client& c, const Outcome* out);

@@ -4,6 +4,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -13,8 +14,10 @@ namespace nftpolicy::service {
 
 namespace {
 
-constexpr std::uint32_t kMask =
-    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_ONLYDIR;
+// A converge follows these; IN_MODIFY (a write, closed or not) only voids
+// what was read before it (policy/address_list_cache.h).
+constexpr std::uint32_t kChanges = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
+constexpr std::uint32_t kMask = kChanges | IN_MODIFY | IN_ONLYDIR;
 
 std::pair<std::string, std::string> split(const std::string& file) {
     std::filesystem::path p(file);
@@ -59,31 +62,39 @@ std::vector<std::string> Watcher::watch(const std::vector<std::string>& files) {
     return warnings;
 }
 
+bool Watcher::complete() const {
+    return std::all_of(dirs_.begin(), dirs_.end(), [](const auto& d) { return d.second.wd >= 0; });
+}
+
 namespace {
 
 bool ends_with_toml(std::string_view name) {
     return name.size() > 5 && name.substr(name.size() - 5) == ".toml";
 }
 
+void add(Watcher::Events& out, const std::string& path, std::uint32_t mask) {
+    out.touched.insert(path);
+    if (mask & (kChanges | IN_Q_OVERFLOW)) out.changed.insert(path);
+    if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) out.written.insert(path);
+}
+
 }  // namespace
 
-std::set<std::string> Watcher::drain() {
+Watcher::Events Watcher::drain() {
     alignas(inotify_event) char buf[8192];
-    std::set<std::string> changed;
+    Events out;
     for (;;) {
         const ssize_t n = ::read(fd_, buf, sizeof buf);
-        if (n <= 0) return changed;
+        if (n <= 0) return out;
         for (ssize_t off = 0; off < n;) {
             const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
             off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-            if (ev->mask & IN_Q_OVERFLOW) changed.insert("*");
+            if (ev->mask & IN_Q_OVERFLOW) add(out, "*", ev->mask);
             if (ev->len == 0) continue;
             const std::string_view name(ev->name);
             for (const auto& [dir, d] : dirs_) {
-                if (d.wd == ev->wd &&
-                    (d.names.contains(std::string(name)) || ends_with_toml(name))) {
-                    changed.insert(dir + "/" + std::string(name));
-                }
+                if (d.wd == ev->wd && (d.names.contains(std::string(name)) || ends_with_toml(name)))
+                    add(out, dir + "/" + std::string(name), ev->mask);
             }
         }
     }

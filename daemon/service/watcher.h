@@ -29,9 +29,17 @@ class Watcher {
     // Watches exactly `files` from now on (their directories); a directory
     // that cannot be watched is returned as a warning.
     std::vector<std::string> watch(const std::vector<std::string>& files);
-    // Reads the pending events; the paths of the watched files (or *.toml
-    // files) they concern. An overflowed queue reports "*".
-    std::set<std::string> drain();
+    // Whether every directory watch() was asked for is watched: only then
+    // do events tell every change of the watched files.
+    bool complete() const;
+    // What the pending events say, by path of a watched file (or *.toml
+    // file). An overflowed queue reports "*" as changed and touched.
+    struct Events {
+        std::set<std::string> changed;  // written and closed, renamed, created, deleted, chmod'ed
+        std::set<std::string> written;  // written and closed, or renamed into place: whole again
+        std::set<std::string> touched;  // any event, a write not yet closed included
+    };
+    Events drain();
 
   private:
     explicit Watcher(int fd) : fd_(fd) {}

@@ -11,6 +11,8 @@ network namespace and a fake service manager on NOTIFY_SOCKET:
     carries the error, the kernel keeps the old table, the daemon keeps running;
   - the CLI (`apply --phase final`, `migration set-phase`) while the daemon
     runs: the daemon adopts the recorded phase and does not revert it;
+  - in-place edits of the list, the last one not yet closed when the
+    reload is asked for: in the kernel when `nftpolicy reload` returns;
   - reloads back to back: the state files (last-good) are written once the
     burst is over and hold its last ruleset; on SIGTERM, the files a reload
     left are written before the daemon exits;
@@ -96,6 +98,7 @@ def run(build, root):
     check(ok and "gen 3 policy" in n.last_status(), f"... framed by RELOADING=1/READY=1, now '{n.last_status()}'")
 
     burst_of_reloads(d, policy)
+    edits_in_place(d, policy)
 
     before = nft_table()
     mark = len(n.msgs)
@@ -118,7 +121,7 @@ def run(build, root):
 
     cli_adoption(d, policy)
 
-    write_atomic(policy.admins, "10.30.0.0/24\n10.31.0.7\n10.32.0.1\n10.32.0.2\n10.32.0.3\n10.33.0.9\n")
+    write_atomic(policy.admins, open(policy.admins).read() + "10.33.0.9\n")  # adds only (the lockout guard)
     r = d.reload()
     check(r.returncode == 0, f"an edit just before SIGTERM: reload exit {r.returncode} {r.stderr}")
     want = last_reload_hash(d)
@@ -161,6 +164,40 @@ def burst_of_reloads(d, policy):
     want = last_reload_hash(d)
     check(wait_until(lambda: last_good_hash(d) == want, secs=10),
           f"... and the last good ruleset is written with the last one ({want}), got {last_good_hash(d)}")
+
+
+def edits_in_place(d, policy):
+    """Same-size edits of the address list in place, each followed 1 ms
+    later by a second one still open when `nftpolicy reload` is asked for.
+    nftpolicyd reads a list ahead once an editor closes it, and skips the
+    reload's read while the file keeps its stamp; within one tick of the
+    kernel's clock two such writes keep it, so only the IN_MODIFY event of
+    the second tells the daemon to read again (on kernels with multigrain
+    timestamps, 6.13 and later, the daemon's stat of the file makes the
+    next write's change time differ, and the stamp alone tells them apart;
+    tests/unit/service/watcher_test.cpp holds the events). Each reload must
+    find both addresses in the kernel when it returns."""
+    base = open(policy.admins).read()
+    lines = [f"#10.33.{k}.1\n#10.33.{k}.2\n" for k in range(6)]
+    write_atomic(policy.admins, base + "".join(lines))
+    check(d.reload().returncode == 0, "in-place edits: the list with commented-out lines loads")
+    seen = []
+    for k in range(6):
+        at = len(base) + sum(len(x) for x in lines[:k])
+        fd = os.open(policy.admins, os.O_WRONLY)
+        os.pwrite(fd, b" ", at)  # "#10.33.k.1" -> " 10.33.k.1": one address more, the size kept
+        os.close(fd)
+        time.sleep(0.001)
+        fd = os.open(policy.admins, os.O_WRONLY)
+        try:
+            os.pwrite(fd, b" ", at + len(lines[k]) // 2)  # the same for 10.33.k.2, not closed yet
+            r = d.reload()
+        finally:
+            os.close(fd)
+        table = nft_table() or ""
+        seen.append((r.returncode, f"10.33.{k}.1" in table, f"10.33.{k}.2" in table))
+    check(all(s == (0, True, True) for s in seen),
+          f"in-place edits, the second still open when the reload is asked for: both in the kernel {seen}")
 
 
 def cli_adoption(d, policy):

@@ -195,3 +195,126 @@ TEST_CASE("the cache follows a kept list's edits, and hands back a text it canno
     CHECK_FALSE(cache.holds(path));
     rmdir(dir);
 }
+
+namespace {
+
+// Bytes this process has read with read() and its kin (/proc/self/io).
+std::uint64_t bytes_read() {
+    std::FILE* f = std::fopen("/proc/self/io", "r");
+    INFO("/proc/self/io is needed to tell whether a list was read (CONFIG_TASK_IO_ACCOUNTING)");
+    REQUIRE(f != nullptr);
+    unsigned long long rchar = 0;
+    REQUIRE(std::fscanf(f, "rchar: %llu", &rchar) == 1);
+    std::fclose(f);
+    return rchar;
+}
+
+// 100,000 hosts two apart (a simple list), 1.3 MB; line `k` is `edit` if given.
+std::string host_list(std::size_t edited = SIZE_MAX, const std::string& edit = "") {
+    std::string text;
+    for (std::size_t i = 0; i < 100000; ++i) {
+        text += i == edited ? edit
+                            : "10." + std::to_string(i / 32768) + "." + std::to_string(i / 128 % 256) + "." +
+                                  std::to_string(i % 128 * 2);
+        text += '\n';
+    }
+    return text;
+}
+
+constexpr FileKind kList{"a list", 64 << 20};
+
+// A kept list under /dev/shm (tmpfs: local_stamp vouches for it wherever
+// /tmp is).
+struct KeptList {
+    std::string dir, path;
+    AddressListCache cache;
+    KeptList() {
+        char tmpl[] = "/dev/shm/nftpolicy-ahead-XXXXXX";
+        REQUIRE(mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        path = dir + "/agents.txt";
+        write_file(path, host_list());
+        cache.remember(path, host_list(), *full_parse(host_list()));
+    }
+    ~KeptList() {
+        unlink(path.c_str());
+        rmdir(dir.c_str());
+    }
+    // Refreshes the list; how many bytes that read.
+    std::uint64_t refresh(std::optional<ParsedList>& parsed) {
+        const std::uint64_t before = bytes_read();
+        auto r = cache.refresh(path, kList);
+        const std::uint64_t read = bytes_read() - before;
+        REQUIRE(r);
+        parsed = r->parsed;
+        return read;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a list read ahead is not read again by the refresh, while nothing touched it", "[ahead]") {
+    KeptList kept;
+    const std::string edited = host_list(5000, "10.200.0.1");
+    write_file(kept.path, edited);
+    kept.cache.read_ahead(kept.path, kList);
+    std::optional<ParsedList> parsed;
+    CHECK(kept.refresh(parsed) < 64 * 1024);  // the file is 1.3 MB
+    REQUIRE(parsed);
+    CHECK(parsed->addrs == full_parse(edited)->addrs);
+    CHECK(parsed->entries == 100000);
+
+    // And again, as long as the file keeps its stamp (a reload after an edit of the policy).
+    CHECK(kept.refresh(parsed) < 64 * 1024);
+    REQUIRE(parsed);
+    CHECK(parsed->addrs == full_parse(edited)->addrs);
+}
+
+TEST_CASE("a list read ahead is read again once touched, changed, or replaced", "[ahead]") {
+    KeptList kept;
+    std::optional<ParsedList> parsed;
+    const std::string first = host_list(5000, "10.200.0.1");
+    write_file(kept.path, first);
+    kept.cache.read_ahead(kept.path, kList);
+
+    SECTION("an event for the file (a write not yet closed, say)") {
+        kept.cache.touched(kept.path);
+        CHECK(kept.refresh(parsed) >= first.size());
+        REQUIRE(parsed);
+        CHECK(parsed->addrs == full_parse(first)->addrs);
+    }
+    SECTION("an overflowed event queue") {
+        kept.cache.touched_all();
+        CHECK(kept.refresh(parsed) >= first.size());
+    }
+    SECTION("a write of another size, with no event told") {
+        const std::string second = host_list(5000, "10.200.0.101");
+        write_file(kept.path, second);
+        CHECK(kept.refresh(parsed) >= second.size());
+        REQUIRE(parsed);
+        CHECK(parsed->addrs == full_parse(second)->addrs);
+    }
+    SECTION("a file renamed over it, with no event told") {
+        const std::string second = host_list(5000, "10.200.0.3");
+        write_file(kept.path + ".new", second);
+        REQUIRE(std::rename((kept.path + ".new").c_str(), kept.path.c_str()) == 0);
+        CHECK(kept.refresh(parsed) >= second.size());
+        REQUIRE(parsed);
+        CHECK(parsed->addrs == full_parse(second)->addrs);
+    }
+}
+
+TEST_CASE("reading ahead leaves the compile to read what it cannot derive", "[ahead]") {
+    KeptList kept;
+    kept.cache.read_ahead(kept.dir + "/other.txt", kList);  // not kept: nothing happens
+    CHECK_FALSE(kept.cache.holds(kept.dir + "/other.txt"));
+
+    write_file(kept.path, host_list(5000, "10.0.39.17"));  // touches the next line's 10.0.39.18: only a full parse is exact
+    kept.cache.read_ahead(kept.path, kList);
+    CHECK_FALSE(kept.cache.holds(kept.path));
+
+    kept.cache.remember(kept.path, host_list(), *full_parse(host_list()));
+    unlink(kept.path.c_str());
+    kept.cache.read_ahead(kept.path, kList);  // cannot be read: the compile reports it
+    CHECK_FALSE(kept.cache.holds(kept.path));
+}
