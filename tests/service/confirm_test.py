@@ -72,7 +72,9 @@ def run(build, root):
     d = Daemon(build, root, policy)
     start(d)
     base = nft_table()
-    check(base is not None and os.path.exists(os.path.join(d.state, "last-good")), "the daemon keeps a confirmed ruleset")
+    # last-good is written just after READY=1 (Manager::start: readiness does not wait for the disk).
+    check(base is not None and wait_until(lambda: os.path.exists(os.path.join(d.state, "last-good")), secs=10),
+          "the daemon keeps a confirmed ruleset")
 
     # No confirm: the daemon rolls back, and keeps the rolled-back ruleset out.
     t0 = apply_confirm(d, 3)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import Daemon, Policy, check, nft_table, run_test  # noqa: E402
+from daemon_lib import Daemon, Policy, check, nft_table, run_test, wait_until  # noqa: E402
 
 
 def start(d, what):
@@ -54,7 +54,9 @@ def run(build, root):
     good = nft_table()
     check(good is not None and "tcp . 443" in good, "good policy: its table is loaded")
     last_good = os.path.join(d.state, "last-good")
-    check(os.path.exists(last_good) and open(last_good).readline().startswith("nftpolicy-ruleset 1 "),
+    # Written (renamed into place) just after READY=1: readiness does not wait for the disk.
+    check(wait_until(lambda: os.path.exists(last_good), secs=10) and
+          open(last_good).readline().startswith("nftpolicy-ruleset 1 "),
           "the last good ruleset was saved in the state directory")
     check(d.stop() == 0, "stopped")
 
