@@ -16,7 +16,12 @@
 # Each repetition measures none ours [ft ft] ours none (ABBA). Workloads,
 # sender on CPU 0 and receiver on CPU 1:
 #   tcp  one TCP stream a -> b, Mbit/s at the receiver
-#   udp  one UDP flow of 64-byte datagrams a -> b, packets/s at the receiver
+#   udp  one UDP flow of 64-byte datagrams a -> b, packets/s at the receiver;
+#        b answers the first datagram once (loadgen udp-answer), as a DNS or
+#        QUIC server would: conntrack sees a reply, the flow is established,
+#        and a flowtable can take it (a flow that is never answered stays
+#        UNREPLIED, passes the forward chain packet by packet and is never
+#        offloaded)
 # Reported: medians, and the median (min-max) over repetitions of each
 # side's ratio to none.
 #
@@ -130,7 +135,7 @@ measure() {  # measure tcp|udp: one figure, at the receiver
         local rpid=$!; bound tcp
         ip netns exec "$a" taskset -c 0 "$gen" tcp-stream 10.2.0.2 5201 "$(later 0.3)"
     else
-        ip netns exec "$b" taskset -c 1 "$gen" udp-server 5201 "$secs" >"$work/out" &
+        ip netns exec "$b" taskset -c 1 "$gen" udp-answer 5201 "$secs" >"$work/out" &
         local rpid=$!; bound udp
         ip netns exec "$a" taskset -c 0 "$gen" udp-flood 10.2.0.2 5201 "$(later 0.3)"
     fi

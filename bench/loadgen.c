@@ -5,6 +5,10 @@
 //                                          prints new connections per second
 //   loadgen udp-server PORT SECONDS        counts datagrams for SECONDS after
 //                                          the first: prints packets per second
+//   loadgen udp-answer PORT SECONDS        the same, answering the first datagram
+//                                          once (conntrack then sees a reply: the
+//                                          flow is established, a flowtable can
+//                                          take it)
 //   loadgen udp-client ADDR PORT SECONDS   one new socket (so a new source port,
 //                                          a new conntrack entry and a pass
 //                                          through the rules) per datagram
@@ -85,13 +89,19 @@ static int tcp_client(const char* ip, const char* port, double secs) {
     return 0;
 }
 
-static int udp_server(const char* port, double secs) {
+static int udp_server(const char* port, double secs, int answer) {
     int s = bound(SOCK_DGRAM, port);
     char buf[2048];
     struct pollfd p = {s, POLLIN, 0};
     if (poll(&p, 1, 10000) <= 0) { fprintf(stderr, "no datagram within 10 s\n"); return 1; }
     long n = 0;
     double start = now(), end = start + secs;
+    if (answer) {
+        struct sockaddr_in from;
+        socklen_t len = sizeof from;
+        if (recvfrom(s, buf, sizeof buf, 0, (struct sockaddr*)&from, &len) > 0) n++;
+        sendto(s, buf, 8, 0, (struct sockaddr*)&from, len);
+    }
     struct timeval tv = {0, 100000};
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     while (now() < end) {
@@ -161,12 +171,13 @@ static int udp_flood(const char* ip, const char* port, double secs) {
 int main(int argc, char** argv) {
     if (argc == 4 && !strcmp(argv[1], "tcp-server")) return tcp_server(argv[2], atof(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "tcp-client")) return tcp_client(argv[2], argv[3], atof(argv[4]));
-    if (argc == 4 && !strcmp(argv[1], "udp-server")) return udp_server(argv[2], atof(argv[3]));
+    if (argc == 4 && !strcmp(argv[1], "udp-server")) return udp_server(argv[2], atof(argv[3]), 0);
+    if (argc == 4 && !strcmp(argv[1], "udp-answer")) return udp_server(argv[2], atof(argv[3]), 1);
     if (argc == 5 && !strcmp(argv[1], "udp-client")) return udp_client(argv[2], argv[3], atof(argv[4]));
     if (argc == 4 && !strcmp(argv[1], "tcp-sink")) return tcp_sink(argv[2], atof(argv[3]));
     if (argc == 5 && !strcmp(argv[1], "tcp-stream")) return tcp_stream(argv[2], argv[3], atof(argv[4]));
     if (argc == 5 && !strcmp(argv[1], "udp-flood")) return udp_flood(argv[2], argv[3], atof(argv[4]));
-    fprintf(stderr, "usage: loadgen tcp-server|udp-server|tcp-sink PORT SECONDS | "
+    fprintf(stderr, "usage: loadgen tcp-server|udp-server|udp-answer|tcp-sink PORT SECONDS | "
                     "tcp-client|udp-client|tcp-stream|udp-flood ADDR PORT SECONDS\n");
     return 2;
 }
