@@ -174,9 +174,7 @@ std::optional<ParsedList> update_list(std::string_view text, const TextChange& c
 bool AddressListCache::holds(const std::string& path) const { return entries_.contains(path); }
 
 Result<bool> AddressListCache::reread(std::map<std::string, Entry>::iterator it, const FileKind& kind,
-                                      std::string& text_out) {
-    it->second.read_at.reset();
-    auto stamp = local_stamp(it->first);  // before the read: a write during it makes the next one differ
+                                      std::optional<FileStamp> stamp, std::string& text_out) {
     auto change = refresh_regular_file(it->first, kind, it->second.text, scratch_);
     if (!change) {
         entries_.erase(it);
@@ -196,8 +194,10 @@ Result<bool> AddressListCache::reread(std::map<std::string, Entry>::iterator it,
 Result<AddressListCache::Refreshed> AddressListCache::refresh(const std::string& path, const FileKind& kind) {
     auto it = entries_.find(path);
     Refreshed out;
-    if (!it->second.read_at || local_stamp(path) != it->second.read_at) {
-        auto kept = reread(it, kind, out.text);
+    // Stamped before the read: a write during it makes the next stamp differ.
+    auto stamp = local_stamp(path);
+    if (!it->second.read_at || stamp != it->second.read_at) {
+        auto kept = reread(it, kind, stamp, out.text);
         if (!kept) return tl::unexpected(kept.error());
         if (!*kept) return out;
     }
@@ -209,7 +209,8 @@ void AddressListCache::read_ahead(const std::string& path, const FileKind& kind)
     auto it = entries_.find(path);
     if (it == entries_.end()) return;
     std::string unkept;
-    (void)reread(it, kind, unkept);  // a failure is the compile's to report, when it reads the list
+    // A failure is the compile's to report, when it reads the list itself.
+    (void)reread(it, kind, local_stamp(path), unkept);
 }
 
 void AddressListCache::touched(const std::string& path) {

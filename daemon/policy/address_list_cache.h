@@ -89,9 +89,11 @@ private:
         ParsedList parsed;
         std::optional<FileStamp> read_at;  // the file's stamp when `text` was read; none: read again
     };
-    // Reads a kept list again into its entry; false when the list is then no
-    // longer kept, its text moved to `text_out` (when it was read).
-    Result<bool> reread(std::map<std::string, Entry>::iterator it, const FileKind& kind, std::string& text_out);
+    // Reads a kept list again into its entry, which then has `stamp` (taken
+    // before the read); false when the list is then no longer kept, its text
+    // moved to `text_out` (when it was read).
+    Result<bool> reread(std::map<std::string, Entry>::iterator it, const FileKind& kind,
+                        std::optional<FileStamp> stamp, std::string& text_out);
     std::map<std::string, Entry> entries_;
     std::vector<char> scratch_;  // the buffer a refresh reads through
 };
