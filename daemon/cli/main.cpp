@@ -61,28 +61,32 @@ constexpr Command kCommands[] = {
     {"rollback", nftpolicy::cli::register_rollback},
 };
 
+std::string_view first_argument(int argc, char** argv) { return argc > 1 ? argv[1] : ""; }
+
+// The command the first argument names, or nullptr.
+const Command* named_command(int argc, char** argv) {
+    const std::string_view first = first_argument(argc, argv);
+    const auto named = std::find_if(std::begin(kCommands), std::end(kCommands),
+                                    [&](const Command& c) { return c.name == first; });
+    return named == std::end(kCommands) ? nullptr : named;
+}
+
 // Registers the command the first argument names, or every command when it
 // names none (--help, --version, a typo to find a near name for): building
 // the options of all eleven was a third of what a short command such as
 // `nftpolicy reload` spends in user space.
 void register_commands(CLI::App& app, int& exit_code, int argc, char** argv) {
-    const std::string_view first = argc > 1 ? argv[1] : "";
-    const auto named = std::find_if(std::begin(kCommands), std::end(kCommands),
-                                    [&](const Command& c) { return c.name == first; });
-    if (named != std::end(kCommands)) return named->add(app, exit_code);
+    if (const Command* named = named_command(argc, argv)) return named->add(app, exit_code);
     for (const Command& c : kCommands) c.add(app, exit_code);
 }
 
 // "unknown command 'relod'; did you mean 'reload'?" when the first argument
 // is neither an option nor a command; nothing otherwise.
 std::string unknown_command(int argc, char** argv) {
-    const std::string_view first = argc > 1 ? argv[1] : "";
-    if (first.empty() || first[0] == '-') return {};
+    const std::string_view first = first_argument(argc, argv);
+    if (first.empty() || first[0] == '-' || named_command(argc, argv)) return {};
     std::vector<std::string> names;
-    for (const Command& c : kCommands) {
-        if (c.name == first) return {};
-        names.emplace_back(c.name);
-    }
+    for (const Command& c : kCommands) names.emplace_back(c.name);
     std::string msg = fmt::format("unknown command '{}'", first);
     std::string near = nftpolicy::closest_match(std::string(first), names);
     if (!near.empty()) msg += fmt::format("; did you mean '{}'?", near);
